@@ -1,0 +1,60 @@
+import type { Collection, Db } from 'mongodb';
+import { identityKey, parseIdentityKey } from '../../domain/identity/namespaces';
+
+export interface IdentityDoc {
+  _id: string; // <sandbox>|<ns>:<id>
+  sandbox: string;
+  ns: string;
+  id: string;
+  graphId: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/**
+ * The identity graph as stored: one document per identity naming its graph (connected component).
+ * Components are merged by re-pointing the losing graphs' identities to the winner.
+ */
+export class IdentityRepo {
+  readonly coll: Collection<IdentityDoc>;
+  constructor(db: Db) {
+    this.coll = db.collection<IdentityDoc>('identities');
+  }
+
+  private key = (sandbox: string, k: string) => `${sandbox}|${k}`;
+
+  /** graphId of each known identity key. */
+  async graphsOf(sandbox: string, keys: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!keys.length) return out;
+    const docs = await this.coll.find({ _id: { $in: keys.map((k) => this.key(sandbox, k)) } }, { projection: { ns: 1, id: 1, graphId: 1 } }).toArray();
+    for (const d of docs) out.set(identityKey(d.ns, d.id), d.graphId);
+    return out;
+  }
+
+  /** Writes each identity's graph; then re-points identities of merged-away graphs. Idempotent. */
+  async link(sandbox: string, assign: Map<string, string>, merged: Map<string, string>, now: number): Promise<void> {
+    const ops = [...assign].map(([k, graphId]) => {
+      const { ns, id } = parseIdentityKey(k);
+      return {
+        updateOne: {
+          filter: { _id: this.key(sandbox, k) },
+          update: { $set: { sandbox, ns, id, graphId, lastSeen: now }, $setOnInsert: { firstSeen: now } },
+          upsert: true,
+        },
+      };
+    });
+    if (ops.length) await this.coll.bulkWrite(ops, { ordered: false });
+    for (const [loser, winner] of merged) await this.coll.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
+  }
+
+  async members(sandbox: string, graphIds: string[]): Promise<IdentityDoc[]> {
+    if (!graphIds.length) return [];
+    return this.coll.find({ sandbox, graphId: { $in: graphIds } }).sort({ _id: 1 }).toArray();
+  }
+
+  async countGraphs(sandbox: string): Promise<number> {
+    const rows = await this.coll.aggregate([{ $match: { sandbox } }, { $group: { _id: '$graphId' } }, { $count: 'n' }]).toArray();
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+}

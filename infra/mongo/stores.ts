@@ -1,0 +1,36 @@
+import type { Db } from 'mongodb';
+import type { Batch, Dataset, RowError } from '../../domain/catalog/model';
+import type { Connection, Flow, RunRecord, SourceConnection, TargetConnection } from '../../domain/flow/model';
+import type { SegmentDefinition, SegmentJob, ExportJob } from '../../domain/segment/model';
+import type { MergePolicy } from '../../domain/profile/model';
+import type { SchemaDoc, DescriptorDoc, MappingSetDoc } from '../../domain/xdm/registry-model';
+import { ResourceStore } from './store';
+import { IdentityRepo } from './identity.repo';
+import { ProfileRepo } from './profile.repo';
+
+/** Every repository, built once per process from one Db. */
+export function createStores(db: Db) {
+  return {
+    db,
+    schemas: new ResourceStore<SchemaDoc>(db, 'schemas'),
+    descriptors: new ResourceStore<DescriptorDoc>(db, 'descriptors'),
+    datasets: new ResourceStore<Dataset>(db, 'datasets'),
+    batches: new ResourceStore<Batch>(db, 'batches'),
+    rowErrors: db.collection<RowError & { _id: string; sandbox: string }>('rowErrors'),
+    datasetRecords: db.collection<{ _id: string; sandbox: string; datasetId: string; batchId: string; record: Record<string, unknown> }>('datasetRecords'),
+    connections: new ResourceStore<Connection>(db, 'connections'),
+    sourceConnections: new ResourceStore<SourceConnection>(db, 'sourceConnections'),
+    targetConnections: new ResourceStore<TargetConnection>(db, 'targetConnections'),
+    mappingSets: new ResourceStore<MappingSetDoc>(db, 'mappingSets'),
+    flows: new ResourceStore<Flow>(db, 'flows'),
+    runs: new ResourceStore<RunRecord>(db, 'runs'),
+    mergePolicies: new ResourceStore<MergePolicy>(db, 'mergePolicies'),
+    segmentDefinitions: new ResourceStore<SegmentDefinition>(db, 'segmentDefinitions'),
+    segmentJobs: new ResourceStore<SegmentJob>(db, 'segmentJobs'),
+    exportJobs: new ResourceStore<ExportJob>(db, 'exportJobs'),
+    identities: new IdentityRepo(db),
+    profiles: new ProfileRepo(db),
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;

@@ -1,0 +1,4 @@
+export { ingestionRunWorkflow } from './ingestion-run.workflow';
+export { segmentJobWorkflow } from './segment-job.workflow';
+export { exportJobWorkflow } from './export-job.workflow';
+export { activationRunWorkflow } from './activation-run.workflow';

@@ -1,0 +1,16 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+const NON_RETRYABLE = ['VALIDATION', 'SCHEMA_VALIDATION', 'UNKNOWN_FIELD', 'PQL_SYNTAX', 'PQL_TYPE', 'UNPROCESSABLE', 'NOT_FOUND', 'CONFLICT'];
+
+/** Named activity presets: short bookkeeping steps, and long streaming steps that heartbeat a cursor. */
+export const presets = {
+  bookkeeping: {
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  },
+  streaming: {
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+  },
+} satisfies Record<string, ActivityOptions>;
