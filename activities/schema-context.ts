@@ -1,12 +1,12 @@
 import { DomainError } from '../domain/shared/errors';
 import { fieldPaths, findStandard, resolveSchema } from '../domain/xdm';
-import type { XdmType } from '../domain/xdm';
+import type { ResolvedSchema, XdmType } from '../domain/xdm';
 import type { Stores } from '../infra/mongo/stores';
 import type { SchemaDoc } from '../domain/xdm/registry-model';
 
 export interface SchemaContext {
   schema: SchemaDoc;
-  resolved: Record<string, unknown>;
+  resolved: ResolvedSchema;
   fieldTypes: Map<string, XdmType>;
   /** Identity descriptors as dotted paths, the primary first. */
   identityFields: { path: string; namespace: string; primary: boolean }[];
@@ -16,11 +16,11 @@ export interface SchemaContext {
 export async function loadSchemaContext(stores: Stores, sandbox: string, schemaId: string): Promise<SchemaContext> {
   const schema = (await stores.schemas.get(sandbox, schemaId)) ?? (await stores.schemas.find(sandbox, { $id: schemaId }));
   if (!schema) throw new DomainError('NOT_FOUND', `Schema ${schemaId} not found`, 'schemaRef.id');
-  const resolved = resolveSchema(schema as any, findStandard) as Record<string, unknown>;
+  const resolved = resolveSchema(schema, findStandard);
   const { items } = await stores.descriptors.list(sandbox, { 'xdm:sourceSchema': schema.$id }, { limit: 1000 });
   const identityFields = items
     .filter((d) => d['@type'] === 'xdm:descriptorIdentity')
     .map((d) => ({ path: d['xdm:sourceProperty'].replace(/^\//, '').replaceAll('/', '.'), namespace: d['xdm:namespace'], primary: d['xdm:isPrimary'] }))
     .sort((a, b) => Number(b.primary) - Number(a.primary));
-  return { schema, resolved, fieldTypes: fieldPaths(resolved as any), identityFields };
+  return { schema, resolved, fieldTypes: fieldPaths(resolved), identityFields };
 }

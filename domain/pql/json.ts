@@ -174,3 +174,14 @@ function node(n: unknown, at: string): Expr {
 export function fromPqlJson(json: unknown): Expr {
   return node(json, '$');
 }
+
+/** pql/json carried as a string (a segment definition's expression.value) → AST. */
+export function parsePqlJsonText(text: string): Expr {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new DomainError('PQL_SYNTAX', `Invalid pql/json: ${(e as Error).message}`);
+  }
+  return fromPqlJson(json);
+}

@@ -69,7 +69,7 @@ async function timed<T>(log: Log, what: string, doing: string, fn: () => Promise
   const timer = setInterval(() => log(`[stack] still ${doing}… (${secs(t0)}s)`), 30_000);
   try {
     const result = await fn();
-    log(`[stack] finished ${doing} in ${secs(t0)}s`);
+    log(`[stack] ${doing} took ${secs(t0)}s`);
     return result;
   } finally {
     clearInterval(timer);

@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { SPECS } from '../../domain/flow/model';
+import type { Connection, Flow, SourceConnection, TargetConnection } from '../../domain/flow/model';
+import { applyPatch } from '../../domain/shared/json-patch';
+import type { PatchOp } from '../../domain/shared/json-patch';
+import { normalizeMappings } from '../../domain/ingest/mapping';
+import type { SegmentSelector } from '../../domain/destination/filename';
+import type { MappingSetDoc } from '../../domain/xdm/registry-model';
+import { ApiError, notFound, unprocessable } from '../errors';
+import { op } from '../openapi';
+import type { Router } from '../openapi';
+import { startFlowRun } from '../workflows';
+import { propertyFilter } from './catalog';
+import { findSchema } from './schemaregistry';
+import { CONNECTION_SPECS, FLOW_SPECS } from './specs';
+
+const BASE = '/data/foundation/flowservice';
+const tag = 'Flow Service';
+const specRef = z.object({ id: z.string().min(1), version: z.string().default('1.0') });
+
+const connectionBody = z.looseObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  connectionSpec: specRef,
+  auth: z.object({ specName: z.string(), params: z.record(z.string(), z.string()) }),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+const sourceConnectionBody = z.looseObject({
+  name: z.string().optional(),
+  baseConnectionId: z.string().min(1),
+  connectionSpec: specRef,
+  data: z.object({ format: z.enum(['delimited', 'json', 'parquet']), columnDelimiter: z.string().max(1).optional(), properties: z.record(z.string(), z.unknown()).optional() }),
+  params: z.object({ path: z.string().regex(/^\/?[a-z0-9.-]{3,63}(\/.*)?$/, 'must be /bucket/path with an optional glob'), recursive: z.boolean().optional() }),
+});
+const targetConnectionBody = z.looseObject({
+  name: z.string().optional(),
+  baseConnectionId: z.string().optional(),
+  connectionSpec: specRef,
+  data: z.record(z.string(), z.unknown()).default({}),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+const flowBody = z.looseObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  flowSpec: specRef,
+  sourceConnectionIds: z.array(z.string()).min(1),
+  targetConnectionIds: z.array(z.string()).min(1).max(1),
+  transformations: z.array(z.object({ name: z.string(), params: z.record(z.string(), z.any()) })).default([]),
+  scheduleParams: z.object({ startTime: z.coerce.number().optional(), frequency: z.enum(['once', 'minute', 'hour', 'day', 'week']), interval: z.number().int().positive().optional() }).optional(),
+});
+const mappingSetBody = z.looseObject({ xdmSchema: z.string().min(1), xdmVersion: z.string().optional(), mappings: z.array(z.record(z.string(), z.unknown())).min(1) });
+const patchBody = z.array(z.looseObject({ op: z.enum(['add', 'remove', 'replace', 'test']), path: z.string(), value: z.unknown().optional() }));
+
+const publicConnection = ({ auth, ...rest }: Connection) => ({ ...rest, auth: { specName: auth.specName, params: Object.fromEntries(Object.entries(auth.params).map(([k, v]) => [k, v])) } });
+const etag = (d: { newId(): string }) => `"${d.newId()}"`;
+const MAX_SELECTORS = { audiences: 250, attributes: 50 };
+
+export function flowServiceRoutes(app: Router) {
+  op(app, { method: 'get', path: `${BASE}/connectionSpecs`, tag, summary: 'Source and destination connection specs' }, (c) => c.json({ items: CONNECTION_SPECS }));
+  op(app, { method: 'get', path: `${BASE}/flowSpecs`, tag, summary: 'Flow specs' }, (c) => c.json({ items: FLOW_SPECS }));
+
+  op(app, { method: 'post', path: `${BASE}/connections`, tag, summary: 'Create a base connection (credentials stored encrypted)', body: connectionBody, status: 201 }, async (c, { body }) => {
+    const d = c.get('deps');
+    if (!CONNECTION_SPECS.some((s) => s.id === body.connectionSpec.id)) throw unprocessable(`connectionSpec.id: unknown connection spec ${body.connectionSpec.id}`);
+    const secretKeys = ['s3AccessKey', 's3SecretKey', 'password', 'token', 'secret'];
+    const secret = Object.fromEntries(Object.entries(body.auth.params).filter(([k]) => secretKeys.includes(k) || k === 'serviceUrl' || k === 'region'));
+    const visible = Object.fromEntries(Object.entries(body.auth.params).filter(([k]) => !secretKeys.includes(k)));
+    const now = d.now();
+    const conn: Connection = {
+      id: d.newId(), name: body.name, description: body.description, connectionSpec: body.connectionSpec,
+      auth: { specName: body.auth.specName, params: visible, enc: d.secrets.seal(secret) }, params: body.params ?? {}, etag: etag(d), createdAt: now, updatedAt: now,
+    };
+    await d.stores.connections.insert(c.get('sandbox'), conn);
+    return c.json({ id: conn.id, etag: conn.etag }, 201);
+  });
+  op(app, { method: 'get', path: `${BASE}/connections/{id}`, tag, summary: 'Get a connection (secrets are never returned)' }, async (c, v) => {
+    const conn = await c.get('deps').stores.connections.get(c.get('sandbox'), v.params.id);
+    if (!conn) throw notFound('Connection', v.params.id);
+    return c.json({ items: [publicConnection(conn)] });
+  });
+
+  op(app, { method: 'post', path: `${BASE}/sourceConnections`, tag, summary: 'Create a source connection (S3 path, format)', body: sourceConnectionBody, status: 201 }, async (c, { body }) => {
+    const d = c.get('deps');
+    if (!(await d.stores.connections.get(c.get('sandbox'), body.baseConnectionId))) throw unprocessable(`baseConnectionId: connection ${body.baseConnectionId} does not exist`);
+    if (body.data.format !== 'delimited') throw unprocessable(`data.format: only "delimited" files are supported so far`);
+    const sc: SourceConnection = { ...(body as unknown as SourceConnection), id: d.newId(), etag: etag(d), createdAt: d.now() };
+    await d.stores.sourceConnections.insert(c.get('sandbox'), sc);
+    return c.json({ id: sc.id, etag: sc.etag }, 201);
+  });
+  op(app, { method: 'post', path: `${BASE}/targetConnections`, tag, summary: 'Create a target connection (dataset, or destination bucket)', body: targetConnectionBody, status: 201 }, async (c, { body }) => {
+    const d = c.get('deps');
+    const sandbox = c.get('sandbox');
+    if (body.connectionSpec.id === SPECS.dataLake) {
+      const dsId = String(body.params.dataSetId ?? '');
+      if (!(await d.stores.datasets.get(sandbox, dsId))) throw unprocessable(`params.dataSetId: dataset ${dsId || '(missing)'} does not exist`);
+    } else if (!body.baseConnectionId || !(await d.stores.connections.get(sandbox, body.baseConnectionId))) {
+      throw unprocessable(`baseConnectionId: a destination target connection needs an existing base connection`);
+    }
+    const tc: TargetConnection = { ...(body as unknown as TargetConnection), id: d.newId(), etag: etag(d), createdAt: d.now() };
+    await d.stores.targetConnections.insert(sandbox, tc);
+    return c.json({ id: tc.id, etag: tc.etag }, 201);
+  });
+
+  op(app, { method: 'post', path: '/data/foundation/conversion/mappingSets', tag: 'Data Prep', summary: 'Create a mapping set', body: mappingSetBody, status: 201 }, async (c, { body }) => {
+    const d = c.get('deps');
+    const schema = await findSchema(d, c.get('sandbox'), body.xdmSchema);
+    normalizeMappings(body.mappings);
+    const doc: MappingSetDoc = { id: d.newId().replaceAll('-', ''), version: 0, xdmSchema: schema.$id, xdmVersion: body.xdmVersion, mappings: body.mappings as MappingSetDoc['mappings'], createdDate: d.now() };
+    await d.stores.mappingSets.insert(c.get('sandbox'), doc);
+    return c.json({ id: doc.id, version: doc.version, createdDate: doc.createdDate }, 201);
+  });
+  op(app, { method: 'get', path: '/data/foundation/conversion/mappingSets/{id}', tag: 'Data Prep', summary: 'Get a mapping set' }, async (c, v) => {
+    const m = await c.get('deps').stores.mappingSets.get(c.get('sandbox'), v.params.id);
+    if (!m) throw notFound('Mapping set', v.params.id);
+    return c.json(m);
+  });
+
+  op(app, { method: 'post', path: `${BASE}/flows`, tag, summary: 'Create a dataflow; frequency "once" runs it now', body: flowBody, status: 201 }, async (c, { body }) => {
+    const d = c.get('deps');
+    const sandbox = c.get('sandbox');
+    if (!FLOW_SPECS.some((s) => s.id === body.flowSpec.id)) throw unprocessable(`flowSpec.id: unknown flow spec ${body.flowSpec.id}`);
+    const sp = body.scheduleParams;
+    if (sp?.frequency === 'minute' && (sp.interval ?? 0) < 15) throw unprocessable('scheduleParams.interval: minute frequency needs an interval of at least 15');
+    const isSource = body.flowSpec.id === SPECS.cloudStorageToPlatform;
+    if (isSource) {
+      for (const id of body.sourceConnectionIds) if (!(await d.stores.sourceConnections.get(sandbox, id))) throw unprocessable(`sourceConnectionIds: source connection ${id} does not exist`);
+      const mappingId = body.transformations.find((t) => t.name === 'Mapping')?.params.mappingId;
+      if (mappingId && !(await d.stores.mappingSets.get(sandbox, String(mappingId)))) throw unprocessable(`transformations[Mapping].params.mappingId: mapping set ${mappingId} does not exist`);
+    }
+    if (!(await d.stores.targetConnections.get(sandbox, body.targetConnectionIds[0]))) throw unprocessable(`targetConnectionIds: target connection ${body.targetConnectionIds[0]} does not exist`);
+    const now = d.now();
+    const transformations = body.transformations.length || isSource ? body.transformations : [{ name: 'GeneralTransform', params: { segmentSelectors: { selectors: [] }, profileSelectors: { selectors: [] } } }];
+    const flow: Flow = { ...(body as unknown as Flow), transformations, id: d.newId(), state: 'enabled', etag: etag(d), createdAt: now, updatedAt: now };
+    await d.stores.flows.insert(sandbox, flow);
+    if (isSource && (!sp || sp.frequency === 'once')) await startFlowRun(d, sandbox, flow, 'ingestion');
+    else if (isSource && sp) throw unprocessable(`scheduleParams.frequency: "${sp.frequency}" schedules arrive with the ingestion issue; use "once" and POST /runs for now`);
+    return c.json({ id: flow.id, etag: flow.etag }, 201);
+  });
+  op(app, { method: 'get', path: `${BASE}/flows`, tag, summary: 'List dataflows', query: z.object({ property: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) }, async (c, { query }) => {
+    const { items } = await c.get('deps').stores.flows.list(c.get('sandbox'), propertyFilter(query.property), { limit: query.limit });
+    return c.json({ items });
+  });
+  op(app, { method: 'get', path: `${BASE}/flows/{id}`, tag, summary: 'Get a dataflow' }, async (c, v) => {
+    const flow = await c.get('deps').stores.flows.get(c.get('sandbox'), v.params.id);
+    if (!flow) throw notFound('Flow', v.params.id);
+    c.header('etag', flow.etag);
+    return c.json({ items: [flow] });
+  });
+  op(app, { method: 'patch', path: `${BASE}/flows/{id}`, tag, summary: 'JSON Patch a dataflow (If-Match etag): add audiences and attributes to an activation flow', body: patchBody }, async (c, { body, params }) => {
+    const d = c.get('deps');
+    const sandbox = c.get('sandbox');
+    const flow = await d.stores.flows.get(sandbox, params.id);
+    if (!flow) throw notFound('Flow', params.id);
+    const ifMatch = c.req.header('if-match');
+    if (!ifMatch) throw new ApiError(428, 'PRECONDITION_REQUIRED', 'If-Match: send the flow\'s etag');
+    if (ifMatch !== flow.etag) throw new ApiError(412, 'PRECONDITION_FAILED', `If-Match: etag ${ifMatch} is stale; the flow's etag is ${flow.etag}`);
+    const next = applyPatch(flow, body as PatchOp[]);
+    for (const k of ['id', 'flowSpec', 'createdAt'] as const) if (JSON.stringify(next[k]) !== JSON.stringify(flow[k])) throw unprocessable(`${k}: cannot be changed`);
+    const params0 = next.transformations[0]?.params ?? {};
+    const selectors = (params0.segmentSelectors?.selectors ?? []) as SegmentSelector[];
+    const attributes = (params0.profileSelectors?.selectors ?? []) as { value?: { path?: string } }[];
+    if (selectors.length > MAX_SELECTORS.audiences) throw unprocessable(`segmentSelectors: at most ${MAX_SELECTORS.audiences} audiences per dataflow`);
+    if (attributes.length > MAX_SELECTORS.attributes) throw unprocessable(`profileSelectors: at most ${MAX_SELECTORS.attributes} attributes per dataflow`);
+    for (const [i, s] of selectors.entries()) {
+      if (s.type !== 'PLATFORM_SEGMENT' || !s.value?.id) throw unprocessable(`segmentSelectors.selectors[${i}]: needs type PLATFORM_SEGMENT and value.id`);
+      if (!(await d.stores.segmentDefinitions.get(sandbox, s.value.id))) throw unprocessable(`segmentSelectors.selectors[${i}].value.id: segment ${s.value.id} does not exist`);
+    }
+    attributes.forEach((a, i) => {
+      if (!a.value?.path || typeof a.value.path !== 'string') throw unprocessable(`profileSelectors.selectors[${i}].value.path is required`);
+    });
+    const updated = { ...next, etag: etag(d), updatedAt: d.now() };
+    await d.stores.flows.put(sandbox, updated);
+    const addsOnce = (body as PatchOp[]).some((o) => o.op === 'add' && /segmentSelectors/.test(o.path) && ((o.value as SegmentSelector)?.value?.schedule?.frequency ?? 'ONCE') === 'ONCE');
+    if (flow.flowSpec.id === SPECS.profileToCloudStorage && addsOnce && selectors.length) await startFlowRun(d, sandbox, updated, 'activation');
+    c.header('etag', updated.etag);
+    return c.json({ id: updated.id, etag: updated.etag });
+  });
+
+  const runsQuery = z.object({ property: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional(), start: z.coerce.number().int().min(0).optional() });
+  op(app, { method: 'get', path: `${BASE}/runs`, tag, summary: 'List dataflow runs (property=flowId==…)', query: runsQuery }, async (c, { query }) => {
+    const { items } = await c.get('deps').stores.runs.list(c.get('sandbox'), propertyFilter(query.property), { limit: query.limit, start: query.start, sort: { createdAt: -1 } });
+    return c.json({ items });
+  });
+  op(app, { method: 'get', path: `${BASE}/runs/{id}`, tag, summary: 'Get a dataflow run' }, async (c, v) => {
+    const run = await c.get('deps').stores.runs.get(c.get('sandbox'), v.params.id);
+    if (!run) throw notFound('Run', v.params.id);
+    return c.json({ items: [run] });
+  });
+  op(app, { method: 'post', path: `${BASE}/runs`, tag, summary: 'Start an on-demand run of a dataflow', body: z.object({ flowId: z.string().min(1) }), status: 201 }, async (c, { body }) => {
+    const d = c.get('deps');
+    const flow = await d.stores.flows.get(c.get('sandbox'), body.flowId);
+    if (!flow) throw unprocessable(`flowId: flow ${body.flowId} does not exist`);
+    const run = await startFlowRun(d, c.get('sandbox'), flow, flow.flowSpec.id === SPECS.cloudStorageToPlatform ? 'ingestion' : 'activation');
+    return c.json({ items: [run] }, 201);
+  });
+}

@@ -1,0 +1,16 @@
+/**
+ * PQL (Profile Query Language): parse pql/text or pql/json, render either form, type-check
+ * against the profile union schema, evaluate in memory, and compile to a MongoDB filter.
+ * Pure: no I/O, clock or randomness; `now` comes in through the evaluation context.
+ */
+export type {
+  Expr, Literal, ScalarLiteral, ListLiteral, StringLiteral, IntegerLiteral, DecimalLiteral, BooleanLiteral,
+  NullLiteral, DateLiteral, FieldRef, CompareOp, Compare, And, Or, Not, InList, StringFn, StringTest, NullTest, InSegment,
+} from './ast';
+export { STRING_FNS, CASE_FLAG_FNS, pqlFieldPaths, pqlSegmentIds } from './ast';
+export { parsePql } from './parser';
+export { renderPql } from './text';
+export { toPqlJson, fromPqlJson, parsePqlJsonText, type PqlJson, type PqlLiteralType } from './json';
+export { checkPql } from './typecheck';
+export { evaluatePql, type PqlProfile, type PqlContext } from './evaluate';
+export { compileToMongo, type MongoCompileOptions, type MongoFilter } from './to-mongo';
