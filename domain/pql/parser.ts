@@ -121,7 +121,7 @@ export function parsePql(text: string): Expr {
       const name = peek().t === 'ident' ? next() : fail(peek(), 'a field name or function after "."');
       if (isSym('(')) e = method(e, name);
       else if (e.kind === 'field') e = { kind: 'field', path: [...e.path, name.v] };
-      else fail(peek(), '"(" (only fields have sub-fields)');
+      else fail(name, 'a function call (only fields have sub-fields)');
     }
     return e;
   };

@@ -88,12 +88,13 @@ class Checker {
 
   private compare(op: CompareOp, l: Typed, r: Typed, where?: string): void {
     const using = where ?? `using "${op}"`;
-    for (const t of [l, r]) {
-      if (UNCOMPARABLE.has(t.kind)) throw typeError(`Cannot compare ${t.desc} ${using}: ${t.kind} values are not comparable`, t);
-    }
+    // Any value, objects and arrays included, may be tested against null.
     if (l.kind === 'null' || r.kind === 'null') {
       if (ORDERING.has(op)) throw typeError(`Cannot order against null ${using}: only "= null" and "!= null" test for null`, l, r);
       return;
+    }
+    for (const t of [l, r]) {
+      if (UNCOMPARABLE.has(t.kind)) throw typeError(`Cannot compare ${t.desc} ${using}: ${t.kind} values are not comparable`, t);
     }
     if (isDateish(l) || isDateish(r)) return this.compareDates(op, l, r, using);
     if (l.kind !== r.kind) throw typeError(`Cannot compare ${l.desc} with ${r.desc} ${using}: types differ`, l, r);

@@ -1,10 +1,10 @@
 import { parsePql, fromPqlJson } from '../pql';
-import type { PqlNode } from '../pql';
+import type { Expr } from '../pql';
 import { DomainError } from '../shared/errors';
 import type { SegmentDefinition } from './model';
 
 /** The AST of a segment definition's expression, from either AEP format. */
-export function expressionAst(expr: SegmentDefinition['expression']): PqlNode {
+export function expressionAst(expr: SegmentDefinition['expression']): Expr {
   if (expr.type !== 'PQL') throw new DomainError('VALIDATION', `expression.type must be "PQL"`, 'expression.type');
   if (expr.format === 'pql/text') return parsePql(expr.value);
   if (expr.format === 'pql/json') {

@@ -125,21 +125,21 @@ export async function startStack(cfg: Config, opts: StackOptions): Promise<Runni
   }
 
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= (async () => {
+  const stop = (keepLogs = false) => (stopped ??= (async () => {
     const t1 = Date.now();
     await Promise.all(services.map(stopService));
-    if (opts.ports === 'random' && !opts.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (opts.ports === 'random' && !opts.persistent && !keepLogs) fs.rmSync(dataDir, { recursive: true, force: true });
     if (services.length) opts.log(`[stack] stopped in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
   })());
 
   const results = await Promise.allSettled(starting);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    await stop();
+    await stop(true); // the error points into the logs, so they must survive
     throw failed.reason;
   }
   if (services.length) opts.log(`[stack] stack ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (logs in ${logDir})`);
-  return { info, stop };
+  return { info, stop: () => stop() };
 }
 
 function redact(uri: string): string {

@@ -53,7 +53,7 @@ export function motoArgs(o: { port: number }): string[] {
 export function portConflictMessage(port: number, service: 'temporal' | 'temporalUi' | 'mongo' | 's3'): string {
   const use: Record<typeof service, string> = {
     temporal: `set TEMPORAL_ADDRESS=127.0.0.1:${port} to use the Temporal server listening there`,
-    temporalUi: 'stop the process using it (the Temporal Web UI needs it)',
+    temporalUi: 'set TEMPORAL_ADDRESS to an existing Temporal server (no Web UI is started then)',
     mongo: `set MONGODB_URI=mongodb://127.0.0.1:${port}/ to use the MongoDB listening there`,
     s3: `set S3_ENDPOINT=http://127.0.0.1:${port} (and S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY) to use the S3 service listening there`,
   };
@@ -85,6 +85,7 @@ export interface Service {
   proc: ChildProcess;
   exitInfo?: string;
   exited: Promise<void>;
+  ready: boolean;
   stopping: boolean;
 }
 
@@ -134,13 +135,14 @@ export function spawnService(name: string, cmd: string, args: string[], logDir: 
   const proc = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   let done!: () => void;
-  const svc: Service = { name, logFile, proc, exited: new Promise((r) => (done = r)), stopping: false };
+  const svc: Service = { name, logFile, proc, exited: new Promise((r) => (done = r)), ready: false, stopping: false };
   live.add(svc);
   const finish = (info: string) => {
     if (svc.exitInfo) return;
     svc.exitInfo = info;
     live.delete(svc);
-    if (!svc.stopping) log(`[stack] ${name} exited unexpectedly (${info}); see ${logFile}`);
+    // Exits during start-up are reported by waitReady's error instead.
+    if (svc.ready && !svc.stopping) log(`[stack] ${name} exited unexpectedly (${info}); see ${logFile}`);
     done();
   };
   proc.on('error', (e) => finish(e.message));
@@ -160,6 +162,7 @@ export async function waitReady(svc: Service, check: () => Promise<unknown>, tim
     }
     try {
       await check();
+      svc.ready = true;
       return (Date.now() - t0) / 1000;
     } catch (e) {
       last = (e as Error).message;

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { findNamespace, identityKey, normalizeIdentity, STANDARD_NAMESPACES } from '../../domain/identity/namespaces';
+import { defaultMergePolicy } from '../../domain/profile/model';
+import type { ApiDeps } from '../context';
+import { ApiError, notFound, unprocessable } from '../errors';
+import { op } from '../openapi';
+import type { Router } from '../openapi';
+
+const UPS = '/data/core/ups';
+const IDENTITY = '/data/core/identity';
+
+/** The graph an identity belongs to, or null. `ns` is a namespace code (case-insensitive). */
+async function graphOf(d: ApiDeps, sandbox: string, ns: string, id: string, field: string): Promise<string | null> {
+  const namespace = findNamespace(STANDARD_NAMESPACES, ns);
+  if (!namespace) throw unprocessable(`${field}: unknown identity namespace "${ns}"`);
+  const value = normalizeIdentity(namespace, id);
+  if (value === null) return null;
+  return (await d.stores.identities.graphsOf(sandbox, [identityKey(namespace.code, value)])).values().next().value ?? null;
+}
+
+/** The sandbox's default merge policy, created on first use. */
+export async function ensureDefaultMergePolicy(d: ApiDeps, sandbox: string) {
+  const existing = await d.stores.mergePolicies.find(sandbox, { default: true, 'schema.name': '_xdm.context.profile' });
+  if (existing) return existing;
+  return d.stores.mergePolicies.put(sandbox, defaultMergePolicy(`${sandbox}-default-timestamp-ordered`, d.now()));
+}
+
+export function profileRoutes(app: Router) {
+  op(app, {
+    method: 'get', path: `${UPS}/access/entities`, tag: 'Real-Time Customer Profile', summary: 'Look up a merged profile by any identity',
+    query: z.object({ 'schema.name': z.string().default('_xdm.context.profile'), entityId: z.string().min(1), entityIdNS: z.string().min(1), fields: z.string().optional(), mergePolicyId: z.string().optional() }),
+  }, async (c, { query }) => {
+    const d = c.get('deps');
+    const sandbox = c.get('sandbox');
+    if (query['schema.name'] !== '_xdm.context.profile') throw unprocessable('schema.name: only _xdm.context.profile lookups are supported so far');
+    if (query.mergePolicyId) {
+      const mp = await ensureDefaultMergePolicy(d, sandbox);
+      if (query.mergePolicyId !== mp.id) throw unprocessable(`mergePolicyId: only the default merge policy (${mp.id}) is materialised so far`);
+    }
+    const graphId = await graphOf(d, sandbox, query.entityIdNS, query.entityId, 'entityId');
+    const profile = graphId ? await d.stores.profiles.getProfile(sandbox, graphId) : null;
+    if (!profile) throw notFound('Profile for identity', `${query.entityIdNS}:${query.entityId}`);
+    let entity: Record<string, unknown> = { ...profile.entity, segmentMembership: profile.segmentMembership ?? {} };
+    if (query.fields) {
+      const keep = new Set(query.fields.split(',').map((f) => f.trim().split('.')[0]));
+      entity = Object.fromEntries(Object.entries(entity).filter(([k]) => keep.has(k)));
+    }
+    return c.json({ [profile.graphId]: { entityId: profile.graphId, sources: profile.sources, entity, lastModifiedAt: new Date(profile.lastModifiedAt).toISOString() } });
+  });
+
+  op(app, { method: 'get', path: `${UPS}/config/mergePolicies`, tag: 'Real-Time Customer Profile', summary: 'List merge policies' }, async (c) => {
+    const d = c.get('deps');
+    await ensureDefaultMergePolicy(d, c.get('sandbox'));
+    const { items, total } = await d.stores.mergePolicies.list(c.get('sandbox'));
+    return c.json({ _page: { totalCount: total, pageSize: items.length }, children: items });
+  });
+
+  op(app, {
+    method: 'get', path: `${IDENTITY}/identity/cluster/members`, tag: 'Identity Service', summary: 'Identities in the same graph as one identity',
+    query: z.object({ ns: z.string().optional(), nsId: z.coerce.number().int().optional(), id: z.string().min(1), 'graph-type': z.enum(['None', 'Private Graph']).default('Private Graph') }),
+  }, async (c, { query }) => {
+    const d = c.get('deps');
+    const code = query.ns ?? STANDARD_NAMESPACES.find((n) => n.id === query.nsId)?.code;
+    if (!code) throw new ApiError(400, 'VALIDATION', 'ns or nsId: one of them must name a known namespace');
+    const ns = STANDARD_NAMESPACES.find((n) => n.code.toLowerCase() === code.toLowerCase());
+    const graphId = await graphOf(d, c.get('sandbox'), code, query.id, 'id');
+    const self = { xid: '', nsid: ns?.id, namespace: ns?.code, id: query.id };
+    if (!graphId || query['graph-type'] === 'None') return c.json({ members: [self] });
+    const members = await d.stores.identities.members(c.get('sandbox'), [graphId]);
+    return c.json({ members: members.map((m) => ({ nsid: STANDARD_NAMESPACES.find((n) => n.code === m.ns)?.id, namespace: m.ns, id: m.id })) });
+  });
+}
