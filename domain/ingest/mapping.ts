@@ -87,7 +87,7 @@ export function applyMappings(row: Record<string, string>, mappings: Mapping[], 
   const identities: { ns: string; id: string; primary: boolean }[] = [];
   const issues: RowIssue[] = [];
   for (const m of mappings) {
-    const raw = row[m.source];
+    const raw = row[m.source]?.trim();
     if (raw === undefined || raw === '') continue;
     const c = coerce(raw, types.get(m.destination), m.destination);
     if (!c.ok) {

@@ -66,6 +66,24 @@ export function children(e: Expr): Expr[] {
   }
 }
 
+/**
+ * Deepest nesting accepted from pql/text or pql/json. Every consumer recurses over the tree, so
+ * an unbounded depth would let one request overflow the stack (a 500, not a 400).
+ */
+export const MAX_DEPTH = 256;
+
+/** Depth of the tree (a lone literal or field is 1), computed without recursion. */
+export function depthOf(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [e, d] = stack.pop()!;
+    if (d > max) max = d;
+    for (const c of children(e)) stack.push([c, d + 1]);
+  }
+  return max;
+}
+
 function collect<T>(e: Expr, pick: (n: Expr) => T | undefined, out = new Set<T>()): Set<T> {
   const v = pick(e);
   if (v !== undefined) out.add(v);

@@ -8,7 +8,7 @@
  */
 import { DomainError } from '../shared/errors';
 import {
-  CASE_FLAG_FNS, IDENTIFIER, RESERVED, STRING_FNS, assertNever, matchesRegex, parseIsoDate,
+  CASE_FLAG_FNS, IDENTIFIER, MAX_DEPTH, RESERVED, STRING_FNS, assertNever, depthOf, matchesRegex, parseIsoDate,
   type CompareOp, type Expr, type FieldRef, type ListLiteral, type ScalarLiteral, type StringFn,
 } from './ast';
 
@@ -113,7 +113,7 @@ function field(n: Node, at: string): FieldRef {
 
 const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=']);
 
-function fnApply(n: Node, at: string): Expr {
+function fnApply(n: Node, at: string, depth: number): Expr {
   const name = n.fnName;
   const params = Array.isArray(n.params) ? n.params : bad(`${at}.params`, 'an array', n.params);
   const p = (k: number) => `${at}.params[${k}]`;
@@ -123,23 +123,23 @@ function fnApply(n: Node, at: string): Expr {
   if (typeof name !== 'string') return bad(`${at}.fnName`, 'a function name', name);
   if (COMPARE.has(name)) {
     arity(2);
-    return { kind: 'compare', op: name as CompareOp, left: node(params[0], p(0)), right: node(params[1], p(1)) };
+    return { kind: 'compare', op: name as CompareOp, left: node(params[0], p(0), depth + 1), right: node(params[1], p(1), depth + 1) };
   }
   if (name === 'and' || name === 'or') {
     arity(2, Infinity);
-    return params.slice(1).reduce<Expr>((left, r, k) => ({ kind: name, left, right: node(r, p(k + 1)) }), node(params[0], p(0)));
+    return params.slice(1).reduce<Expr>((left, r, k) => ({ kind: name, left, right: node(r, p(k + 1), depth + 1) }), node(params[0], p(0), depth + 1));
   }
   if (name === 'not') {
     arity(1);
-    return { kind: 'not', operand: node(params[0], p(0)) };
+    return { kind: 'not', operand: node(params[0], p(0), depth + 1) };
   }
   if (name === 'in' || name === 'notIn') {
     arity(2);
-    return { kind: 'in', op: name, value: node(params[0], p(0)), list: list(params[1], p(1)) };
+    return { kind: 'in', op: name, value: node(params[0], p(0), depth + 1), list: list(params[1], p(1)) };
   }
   if (name === 'isNull' || name === 'isNotNull') {
     arity(1);
-    return { kind: 'nullTest', fn: name, target: node(params[0], p(0)) };
+    return { kind: 'nullTest', fn: name, target: node(params[0], p(0), depth + 1) };
   }
   if (name === 'inSegment') {
     arity(1);
@@ -155,24 +155,32 @@ function fnApply(n: Node, at: string): Expr {
     const flag = params.length === 3 ? scalar(params[2], p(2)) : undefined;
     if (flag && flag.type !== 'boolean') bad(p(2), 'a Boolean literal (caseSensitive)', params[2]);
     const caseSensitive = flag ? flag.value === true : true;
-    return { kind: 'stringTest', fn: name as StringFn, target: node(params[0], p(0)), pattern: pattern.value, caseSensitive };
+    return { kind: 'stringTest', fn: name as StringFn, target: node(params[0], p(0), depth + 1), pattern: pattern.value, caseSensitive };
   }
   return bad(`${at}.fnName`, 'a supported function', name);
 }
 
-function node(n: unknown, at: string): Expr {
+function node(n: unknown, at: string, depth: number): Expr {
   if (!isNode(n)) return bad(at, 'a node object', n);
+  if (depth > MAX_DEPTH) throw new DomainError('PQL_SYNTAX', `Invalid pql/json at ${at}: nested deeper than ${MAX_DEPTH} levels`);
+  return nodeAt(n, at, depth);
+}
+
+function nodeAt(n: Node, at: string, depth: number): Expr {
   switch (n.nodeType) {
     case 'literal': return n.literalType === 'List' ? list(n, at) : scalar(n, at);
     case 'fieldLookup': return field(n, at);
-    case 'fnApply': return fnApply(n, at);
+    case 'fnApply': return fnApply(n, at, depth);
     default: return bad(`${at}.nodeType`, 'literal, fieldLookup or fnApply', n.nodeType);
   }
 }
 
 /** pql/json → AST; throws DomainError('PQL_SYNTAX') naming the JSON path of the first problem. */
 export function fromPqlJson(json: unknown): Expr {
-  return node(json, '$');
+  const e = node(json, '$', 1);
+  // n-ary and/or fold into chains deeper than the JSON itself.
+  if (depthOf(e) > MAX_DEPTH) bad('$', `an expression at most ${MAX_DEPTH} levels deep`, `depth ${depthOf(e)}`);
+  return e;
 }
 
 /** pql/json carried as a string (a segment definition's expression.value) → AST. */

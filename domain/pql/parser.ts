@@ -14,7 +14,7 @@
  */
 import { DomainError } from '../shared/errors';
 import {
-  CASE_FLAG_FNS, RESERVED, STRING_FNS, isoDate, matchesRegex,
+  CASE_FLAG_FNS, MAX_DEPTH, RESERVED, STRING_FNS, depthOf, isoDate, matchesRegex,
   type CompareOp, type Expr, type ListLiteral, type ScalarLiteral, type StringFn,
 } from './ast';
 
@@ -90,6 +90,13 @@ export function parsePql(text: string): Expr {
   const isSym = (v: string) => peek().t === 'sym' && peek().v === v;
   const isWord = (v: string) => peek().t === 'ident' && peek().v === v;
   const expectSym = (v: string) => (isSym(v) ? next() : fail(peek(), `"${v}"`));
+  let nesting = 0;
+  const nest = <T>(parse: () => T): T => {
+    if (++nesting > MAX_DEPTH) fail(peek(), `at most ${MAX_DEPTH} nested parentheses or nots`);
+    const r = parse();
+    nesting--;
+    return r;
+  };
 
   const orExpr = (): Expr => {
     let left = andExpr();
@@ -104,7 +111,7 @@ export function parsePql(text: string): Expr {
   const notExpr = (): Expr => {
     if (!isWord('not')) return cmpExpr();
     next();
-    return { kind: 'not', operand: notExpr() };
+    return { kind: 'not', operand: nest(notExpr) };
   };
   const cmpExpr = (): Expr => {
     const left = postfix();
@@ -220,7 +227,7 @@ export function parsePql(text: string): Expr {
     const t = peek();
     if (isSym('(')) {
       next();
-      const e = orExpr();
+      const e = nest(orExpr);
       expectSym(')');
       return e;
     }
@@ -238,5 +245,7 @@ export function parsePql(text: string): Expr {
 
   const expr = orExpr();
   if (peek().t !== 'eof') fail(peek(), 'end of input');
+  // Long and/or chains nest without parentheses, so the tree itself is measured too.
+  if (depthOf(expr) > MAX_DEPTH) throw syntax(1, `expected an expression at most ${MAX_DEPTH} levels deep but found ${depthOf(expr)}`);
   return expr;
 }

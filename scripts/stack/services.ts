@@ -156,12 +156,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function waitReady(svc: Service, check: () => Promise<unknown>, timeoutMs = 60_000): Promise<number> {
   const t0 = Date.now();
   let last = 'no attempt finished';
+  // Racing each probe against the exit stops a slow probe (e.g. a 2 s connect timeout) hiding a crash.
+  const died = svc.exited.then(() => Promise.reject(new Error('exited')));
+  died.catch(() => undefined);
   while (Date.now() - t0 < timeoutMs) {
     if (svc.exitInfo) {
       throw new Error(`${svc.name} exited during start-up (${svc.exitInfo}); last lines of ${svc.logFile}:\n${tailFile(svc.logFile)}`);
     }
     try {
-      await check();
+      await Promise.race([check(), died]);
       svc.ready = true;
       return (Date.now() - t0) / 1000;
     } catch (e) {

@@ -142,6 +142,18 @@ describe('pql/json', () => {
   });
 });
 
+it('rejects absurdly deep expressions with PQL_SYNTAX instead of overflowing the stack', () => {
+  expect(syntaxError(`${'('.repeat(100_000)}a${')'.repeat(100_000)}`)).toContain('expected at most 256 nested parentheses or nots');
+  expect(syntaxError('not '.repeat(100_000) + 'a')).toContain('expected at most 256 nested');
+  expect(syntaxError(Array.from({ length: 300 }, (_, k) => `a${k}`).join(' and '))).toContain('at most 256 levels deep but found 300');
+  expect(parsePql(Array.from({ length: 255 }, (_, k) => `a${k}`).join(' or ')).kind).toBe('or');
+  let deep: unknown = { nodeType: 'literal', literalType: 'Boolean', value: true };
+  for (let k = 0; k < 100_000; k++) deep = { nodeType: 'fnApply', fnName: 'not', params: [deep] };
+  expect(() => fromPqlJson(deep)).toThrow('nested deeper than 256 levels');
+  const field = { nodeType: 'fieldLookup', fieldName: 'a', object: { nodeType: 'parameterReference', position: 1 } };
+  expect(() => fromPqlJson({ nodeType: 'fnApply', fnName: 'or', params: Array(300).fill(field) })).toThrow('at most 256 levels deep');
+});
+
 it('lists referenced fields and segments', () => {
   const ast = parsePql('a.b = 1 or (inSegment("s1") and c.isNull() and a.b > 0 and not inSegment("s2"))');
   expect(pqlFieldPaths(ast)).toEqual(['a.b', 'c']);
