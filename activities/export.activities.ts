@@ -4,6 +4,7 @@ import type { ExportJob } from '../domain/segment/model';
 import { MEMBERSHIP_PREFIX } from '../domain/segment/expression';
 import { getPath, setPath } from '../domain/shared/paths';
 import type { ActivityDeps } from './deps';
+import { replaceDocs } from '../infra/mongo/bulk';
 
 /** Profiles qualifying for any of the filter's segments (realized or existing unless statuses are given). */
 export function membershipFilter(segments: { segmentId: string; status?: string[] }[]): Record<string, unknown> {
@@ -46,10 +47,10 @@ export function createExportActivities(deps: ActivityDeps) {
       for (;;) {
         const page = await stores.profiles.scan(input.sandbox, membershipFilter(job.filter.segments), after, 1000).toArray();
         if (!page.length) break;
-        await stores.datasetRecords.bulkWrite(page.map((p) => {
+        await replaceDocs(stores.datasetRecords, page.map((p) => {
           const _id = `${input.sandbox}|${batchId}|${p._id}`;
-          return { replaceOne: { filter: { _id }, replacement: { _id, sandbox: input.sandbox, datasetId: job.destination.datasetId, batchId, record: pickFields(p.entity, job.fields) }, upsert: true } };
-        }), { ordered: false });
+          return { _id, sandbox: input.sandbox, datasetId: job.destination.datasetId, batchId, record: pickFields(p.entity, job.fields) };
+        }), stores.writeMode);
         exported += page.length;
         after = page[page.length - 1]._id;
         ctx.heartbeat({ after, exported });

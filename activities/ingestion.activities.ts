@@ -7,6 +7,7 @@ import { parseS3Path, emptyRunMetrics } from '../domain/flow/model';
 import type { Flow, RunRecord } from '../domain/flow/model';
 import type { Batch } from '../domain/catalog/model';
 import { listObjects, openObject } from '../infra/s3/client';
+import { replaceDocs } from '../infra/mongo/bulk';
 import { createRecordValidator } from '../infra/xdm/validator';
 import type { ActivityDeps } from './deps';
 import { loadSchemaContext } from './schema-context';
@@ -153,7 +154,7 @@ function partialPercent(flow: Flow): number {
   return typeof t === 'number' ? t : 5;
 }
 
-/** Writes one chunk: row errors, dataset records, then identities/fragments/profiles. Every write is an upsert keyed by row. */
+/** Writes one chunk: row errors, dataset records, then identities/fragments/profiles. Every write replaces by a key derived from the row. */
 async function writeChunk(deps: ActivityDeps, input: IngestionRunInput & { batchId: string; datasetId: string; file: SourceFile }, chunk: { row: number; raw: string; outcome: { record?: IncomingRecord; issues: RowIssue[] } }[], result: FileResult) {
   if (!chunk.length) return;
   const { stores } = deps;
@@ -162,18 +163,10 @@ async function writeChunk(deps: ActivityDeps, input: IngestionRunInput & { batch
   const failed = chunk.filter((c) => c.outcome.issues.length);
   const good = chunk.filter((c) => !c.outcome.issues.length && c.outcome.record);
   if (failed.length) {
-    await stores.rowErrors.bulkWrite(failed.map((c) => ({
-      replaceOne: {
-        filter: { _id: key(c.row) },
-        replacement: { _id: key(c.row), sandbox, batchId, datasetId, _filename: input.file.key, rowNumber: c.row, _corrupt_record: c.raw, _errors: c.outcome.issues },
-        upsert: true,
-      },
-    })), { ordered: false });
+    await replaceDocs(stores.rowErrors, failed.map((c) => ({ _id: key(c.row), sandbox, batchId, datasetId, _filename: input.file.key, rowNumber: c.row, _corrupt_record: c.raw, _errors: c.outcome.issues })), stores.writeMode);
   }
   if (good.length) {
-    await stores.datasetRecords.bulkWrite(good.map((c) => ({
-      replaceOne: { filter: { _id: key(c.row) }, replacement: { _id: key(c.row), sandbox, datasetId, batchId, record: c.outcome.record!.data }, upsert: true },
-    })), { ordered: false });
+    await replaceDocs(stores.datasetRecords, good.map((c) => ({ _id: key(c.row), sandbox, datasetId, batchId, record: c.outcome.record!.data })), stores.writeMode);
     const w = await writeRecords(stores, sandbox, datasetId, batchId, good.map((c) => c.outcome.record!), deps.now());
     result.graphsMerged += w.graphsMerged;
   }

@@ -6,6 +6,7 @@ import type { SegmentJob } from '../domain/segment/model';
 import { isDomainError } from '../domain/shared/errors';
 import { PROFILE_PARTITIONS } from '../infra/mongo/profile.repo';
 import type { ActivityDeps } from './deps';
+import { replaceDocs } from '../infra/mongo/bulk';
 
 export interface PartitionCounts { totalProfiles: number; bySegment: Record<string, { realized: number; existing: number; exited: number }> }
 
@@ -36,6 +37,7 @@ export function createSegmentationActivities(deps: ActivityDeps) {
     async evaluatePartition(input: { sandbox: string; jobId: string; partition: number; now: string }): Promise<PartitionCounts> {
       const job = (await stores.segmentJobs.get(input.sandbox, input.jobId)) as SegmentJob;
       const base = { sandbox: input.sandbox, partition: input.partition };
+      if (stores.writeMode === 'deleteInsert') return evaluateInMemory(deps, job, base, input);
       const out: PartitionCounts = { totalProfiles: await profiles.countDocuments(base), bySegment: {} };
       for (const { segmentId, segment } of job.segments) {
         if (!segment) continue;
@@ -86,6 +88,47 @@ export function createSegmentationActivities(deps: ActivityDeps) {
       return status;
     },
   };
+}
+
+/**
+ * The same transitions computed in memory: one read of the partition, one bulk write of the
+ * changed profiles. Used where per-document updates are slow (FerretDB on SQLite).
+ */
+async function evaluateInMemory(deps: ActivityDeps, job: SegmentJob, base: { sandbox: string; partition: number }, input: { jobId: string; now: string }): Promise<PartitionCounts> {
+  const docs = await deps.stores.profiles.profiles.find(base).toArray();
+  const out: PartitionCounts = { totalProfiles: docs.length, bySegment: {} };
+  const changed = new Map<string, (typeof docs)[number]>();
+  for (const { segmentId, segment } of job.segments) {
+    if (!segment) continue;
+    let ast: ReturnType<typeof expressionAst>;
+    try {
+      ast = expressionAst(segment.expression);
+    } catch (e) {
+      throw isDomainError(e) ? ApplicationFailure.nonRetryable(`segment ${segmentId}: ${e.message}`, e.code) : e;
+    }
+    const counts = { realized: 0, existing: 0, exited: 0 };
+    for (const p of docs) {
+      const ups = ((p.segmentMembership ??= {}).ups ??= {});
+      const cur = ups[segmentId] as { status: string; lastQualificationTime: string; jobId?: string } | undefined;
+      const wasIn = !!cur && IN.includes(cur.status);
+      const mine = cur?.jobId === input.jobId;
+      const match = evaluatePql(ast, p as any, { now: new Date(input.now) });
+      let next = cur;
+      if (mine) next = cur;
+      else if (match && wasIn) next = { ...cur!, status: 'existing', jobId: input.jobId };
+      else if (match) next = { status: 'realized', lastQualificationTime: input.now, jobId: input.jobId };
+      else if (wasIn) next = { status: 'exited', lastQualificationTime: input.now, jobId: input.jobId };
+      if (next !== cur) {
+        ups[segmentId] = next as any;
+        changed.set(p._id, p);
+      }
+      if (next?.jobId === input.jobId) counts[next.status as keyof typeof counts]++;
+    }
+    out.bySegment[segmentId] = counts;
+    Context.current().heartbeat();
+  }
+  await replaceDocs(deps.stores.profiles.profiles, [...changed.values()], deps.stores.writeMode);
+  return out;
 }
 
 /** Fallback for expressions that cannot be pushed down: scan the partition and evaluate in memory. */

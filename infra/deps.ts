@@ -3,6 +3,7 @@ import type { Config } from '../config/env';
 import type { Connection } from '../domain/flow/model';
 import { connectMongo } from './mongo/client';
 import { createStores } from './mongo/stores';
+import { detectWriteMode } from './mongo/bulk';
 import { createS3Client } from './s3/client';
 import { SecretBox } from './security/secrets';
 
@@ -20,7 +21,7 @@ export function requireServices(cfg: Config) {
 export async function buildInfra(cfg: Config) {
   const { mongoUri } = requireServices(cfg);
   const { client, db } = await connectMongo(mongoUri, cfg.mongo.db);
-  const stores = createStores(db);
+  const stores = createStores(db, await detectWriteMode(db));
   const secrets = new SecretBox(cfg.secretKey ?? 'openxp-dev-secret-change-me');
   const platformS3 = createS3Client(cfg.s3);
   const cache = new Map<string, S3Client>();

@@ -74,11 +74,15 @@ export async function materialize(stores: Stores, sandbox: string, graphIds: str
     stores.profiles.fragmentsOfGraphs(sandbox, graphIds),
     stores.identities.members(sandbox, graphIds),
   ]);
+  const byGraph = new Map<string, typeof allFrags>();
+  for (const f of allFrags) byGraph.set(f.graphId, [...(byGraph.get(f.graphId) ?? []), f]);
+  const membersByGraph = new Map<string, typeof members>();
+  for (const m of members) membersByGraph.set(m.graphId, [...(membersByGraph.get(m.graphId) ?? []), m]);
   const profiles = graphIds.map((graphId) => {
-    const frags = allFrags.filter((f) => f.graphId === graphId);
+    const frags = byGraph.get(graphId) ?? [];
     const entity = mergeFragments(frags);
     const identityMap: Record<string, { id: string }[]> = {};
-    for (const m of members.filter((x) => x.graphId === graphId)) {
+    for (const m of membersByGraph.get(graphId) ?? []) {
       const { ns, id } = parseIdentityKey(`${m.ns}:${m.id}`);
       (identityMap[ns] ??= []).push({ id });
     }

@@ -1,5 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import { identityKey, parseIdentityKey } from '../../domain/identity/namespaces';
+import { replaceDocs } from './bulk';
+import type { WriteMode } from './bulk';
 
 export interface IdentityDoc {
   _id: string; // <sandbox>|<ns>:<id>
@@ -7,7 +9,6 @@ export interface IdentityDoc {
   ns: string;
   id: string;
   graphId: string;
-  firstSeen: number;
   lastSeen: number;
 }
 
@@ -17,7 +18,7 @@ export interface IdentityDoc {
  */
 export class IdentityRepo {
   readonly coll: Collection<IdentityDoc>;
-  constructor(db: Db) {
+  constructor(db: Db, private readonly mode: WriteMode = 'upsert') {
     this.coll = db.collection<IdentityDoc>('identities');
   }
 
@@ -34,17 +35,11 @@ export class IdentityRepo {
 
   /** Writes each identity's graph; then re-points identities of merged-away graphs. Idempotent. */
   async link(sandbox: string, assign: Map<string, string>, merged: Map<string, string>, now: number): Promise<void> {
-    const ops = [...assign].map(([k, graphId]) => {
+    const docs = [...assign].map(([k, graphId]) => {
       const { ns, id } = parseIdentityKey(k);
-      return {
-        updateOne: {
-          filter: { _id: this.key(sandbox, k) },
-          update: { $set: { sandbox, ns, id, graphId, lastSeen: now }, $setOnInsert: { firstSeen: now } },
-          upsert: true,
-        },
-      };
+      return { _id: this.key(sandbox, k), sandbox, ns, id, graphId, lastSeen: now };
     });
-    if (ops.length) await this.coll.bulkWrite(ops, { ordered: false });
+    await replaceDocs(this.coll, docs, this.mode);
     for (const [loser, winner] of merged) await this.coll.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
   }
 

@@ -1,5 +1,7 @@
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import type { Fragment } from '../../domain/profile/merge';
+import { replaceDocs } from './bulk';
+import type { WriteMode } from './bulk';
 
 export interface FragmentDoc {
   _id: string; // <sandbox>|<datasetId>|<recordKey>
@@ -39,7 +41,7 @@ const dec = (ts: Record<string, number>) => Object.fromEntries(Object.entries(ts
 export class ProfileRepo {
   readonly fragments: Collection<FragmentDoc>;
   readonly profiles: Collection<ProfileDoc>;
-  constructor(db: Db) {
+  constructor(db: Db, private readonly mode: WriteMode = 'upsert') {
     this.fragments = db.collection<FragmentDoc>('fragments');
     this.profiles = db.collection<ProfileDoc>('profiles');
   }
@@ -53,13 +55,14 @@ export class ProfileRepo {
 
   async putFragments(sandbox: string, frags: (Fragment & { graphId: string; batchIds: string[] })[]): Promise<void> {
     if (!frags.length) return;
-    await this.fragments.bulkWrite(
+    await replaceDocs(
+      this.fragments,
       frags.map((f) => {
         const _id = this.fragmentId(sandbox, f.datasetId, f.recordKey);
         const doc: FragmentDoc = { _id, sandbox, datasetId: f.datasetId, recordKey: f.recordKey, graphId: f.graphId, data: f.data, pathTs: enc(f.pathTs), batchIds: f.batchIds };
-        return { replaceOne: { filter: { _id }, replacement: doc, upsert: true } };
+        return doc;
       }),
-      { ordered: false },
+      this.mode,
     );
   }
 
@@ -76,16 +79,14 @@ export class ProfileRepo {
   /** Upserts merged profiles, keeping their segment membership; drops profiles of merged-away graphs. */
   async putProfiles(sandbox: string, profiles: Omit<ProfileDoc, '_id' | 'sandbox' | 'segmentMembership'>[], removedGraphs: string[]): Promise<void> {
     if (profiles.length) {
-      await this.profiles.bulkWrite(
-        profiles.map((p) => ({
-          updateOne: {
-            filter: { _id: `${sandbox}|${p.graphId}` },
-            update: { $set: { sandbox, graphId: p.graphId, partition: p.partition, entity: p.entity, sources: p.sources, lastModifiedAt: p.lastModifiedAt } },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
+      // Membership is owned by segment jobs: carried over from the stored profile.
+      const ids = profiles.map((p) => `${sandbox}|${p.graphId}`);
+      const prior = new Map((await this.profiles.find({ _id: { $in: ids } }, { projection: { segmentMembership: 1 } }).toArray()).map((d) => [d._id, d.segmentMembership]));
+      await replaceDocs(this.profiles, profiles.map((p) => {
+        const _id = `${sandbox}|${p.graphId}`;
+        const m = prior.get(_id);
+        return { _id, sandbox, ...p, ...(m ? { segmentMembership: m } : {}) };
+      }), this.mode);
     }
     if (removedGraphs.length) await this.profiles.deleteMany({ _id: { $in: removedGraphs.map((g) => `${sandbox}|${g}`) } });
   }

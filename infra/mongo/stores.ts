@@ -5,13 +5,15 @@ import type { SegmentDefinition, SegmentJob, ExportJob } from '../../domain/segm
 import type { MergePolicy } from '../../domain/profile/model';
 import type { SchemaDoc, DescriptorDoc, MappingSetDoc } from '../../domain/xdm/registry-model';
 import { ResourceStore } from './store';
+import type { WriteMode } from './bulk';
 import { IdentityRepo } from './identity.repo';
 import { ProfileRepo } from './profile.repo';
 
 /** Every repository, built once per process from one Db. */
-export function createStores(db: Db) {
+export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
   return {
     db,
+    writeMode,
     schemas: new ResourceStore<SchemaDoc>(db, 'schemas'),
     descriptors: new ResourceStore<DescriptorDoc>(db, 'descriptors'),
     datasets: new ResourceStore<Dataset>(db, 'datasets'),
@@ -28,8 +30,8 @@ export function createStores(db: Db) {
     segmentDefinitions: new ResourceStore<SegmentDefinition>(db, 'segmentDefinitions'),
     segmentJobs: new ResourceStore<SegmentJob>(db, 'segmentJobs'),
     exportJobs: new ResourceStore<ExportJob>(db, 'exportJobs'),
-    identities: new IdentityRepo(db),
-    profiles: new ProfileRepo(db),
+    identities: new IdentityRepo(db, writeMode),
+    profiles: new ProfileRepo(db, writeMode),
   };
 }
 

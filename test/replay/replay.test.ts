@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import type { HistoryAndWorkflowId } from '@temporalio/worker';
+
+/** Committed workflow histories must replay against today's workflow code (no non-determinism). */
+describe('workflow replay', () => {
+  const dir = path.join(__dirname, 'histories');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it('has committed histories', () => expect(files.length).toBeGreaterThan(0));
+
+  it.each(files)('%s replays deterministically', async (file) => {
+    const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    async function* one(): AsyncIterable<HistoryAndWorkflowId> {
+      yield { workflowId: file, history };
+    }
+    for await (const r of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, one())) {
+      expect(r.error).toBeUndefined();
+    }
+  });
+});
