@@ -15,7 +15,7 @@ const schema = z.object({
   OPENXP_SECRET_KEY: optional,
   OPENXP_STATE_DIR: z.string().default('.openxp'),
   OPENXP_TOOLS_DIR: optional,
-  OPENXP_WORKERS: z.string().default('ingestion,segmentation,activation,monitoring'),
+  OPENXP_WORKERS: z.string().default('ingestion,segmentation,activation'),
   MONGODB_URI: optional,
   MONGODB_DB: z.string().default('openxp'),
   TEMPORAL_ADDRESS: optional,

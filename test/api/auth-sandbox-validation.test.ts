@@ -23,13 +23,13 @@ describe('API: auth, sandbox isolation, bad input', () => {
   it('keeps sandboxes apart: a second sandbox sees nothing of the first', async () => {
     const created = await t.request('POST', '/data/foundation/schemaregistry/tenant/schemas', { headers: sb('a'), body: { title: 'A', allOf: [{ $ref: PROFILE }, { $ref: PERSONAL }] } });
     expect(created.status).toBe(201);
-    const schema = await created.json();
+    const schema: any = await created.json();
     const ds = await t.request('POST', '/data/foundation/catalog/dataSets', { headers: sb('a'), body: { name: 'A', schemaRef: { id: schema.$id } } });
     expect(ds.status).toBe(201);
-    const dsId = (await ds.json())[0].split('/').pop();
+    const dsId = ((await ds.json()) as any)[0].split('/').pop();
     expect((await t.request('GET', `/data/foundation/catalog/dataSets/${dsId}`, { headers: sb('a') })).status).toBe(200);
     expect((await t.request('GET', `/data/foundation/catalog/dataSets/${dsId}`, { headers: sb('b') })).status).toBe(404);
-    expect((await (await t.request('GET', '/data/foundation/schemaregistry/tenant/schemas', { headers: sb('b') })).json()).results).toEqual([]);
+    expect(((await (await t.request("GET", "/data/foundation/schemaregistry/tenant/schemas", { headers: sb("b") })).json()) as any).results).toEqual([]);
     expect(await (await t.request('GET', '/data/foundation/catalog/dataSets', { headers: sb('b') })).json()).toEqual({});
     expect((await t.request('GET', `/data/foundation/schemaregistry/tenant/schemas/${schema['meta:altId']}`, { headers: sb('b') })).status).toBe(404);
   });
@@ -48,14 +48,14 @@ describe('API: auth, sandbox isolation, bad input', () => {
   ])('%s → %i naming the field', async (_name, method, path, opts, status, detail) => {
     const res = await t.request(method, path, { ...(opts as object), headers: { ...sb('v'), ...((opts as { headers?: Record<string, string> }).headers ?? {}) } });
     expect(res.status).toBe(status);
-    const body = await res.json();
+    const body: any = await res.json();
     expect(body.status).toBe(status);
     expect(body.detail).toMatch(detail);
     expect(body.requestId).toBeTruthy();
   });
 
   it('serves an OpenAPI document generated from the route schemas', async () => {
-    const spec = await (await t.app.request('/openapi.json')).json();
+    const spec: any = await (await t.app.request('/openapi.json')).json();
     expect(spec.paths['/data/foundation/catalog/dataSets'].post.requestBody.content['application/json'].schema.properties.name).toBeTruthy();
     expect(Object.keys(spec.paths).length).toBeGreaterThan(30);
   });

@@ -41,7 +41,8 @@ describe('end to end: schema → S3 ingestion → identity → profile → segme
 
   it('merges the same person written twice: newer values win attribute by attribute', () => {
     const e = r.profileSample.entity;
-    expect(e.personalEmail.address).toBe('customer10@example.com');
+    // The newer row wins the attribute as sent; the identity it yields is normalised.
+    expect(e.personalEmail.address).toBe('CUSTOMER10@EXAMPLE.COM');
     expect(e.person.name.firstName).toBeTruthy(); // kept from the first row; the second row had none
     expect(e.identityMap.Email.map((x: { id: string }) => x.id)).toEqual(['customer10@example.com']);
   });
