@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { realApp } from '../helpers/env';
 
 /** A segment job as a real workflow on the real worker; with RECORD_HISTORIES=1 it saves its history for the replay test. */
@@ -25,7 +25,8 @@ describe('segment job workflow', () => {
     expect((await t.request('DELETE', `/data/core/ups/segment/jobs/${job.id}`, { headers })).status).toBe(422);
     if (process.env.RECORD_HISTORIES) {
       const history = await handle.fetchHistory();
-      fs.writeFileSync(path.join(__dirname, '../replay/histories/segment-job.json'), historyToJSON(history));
+      // Binary protobuf (base64): protobufjs' JSON helpers break under jest's module registry.
+      fs.writeFileSync(path.join(__dirname, '../replay/histories/segment-job.history.b64'), Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64'));
     }
   });
 });
