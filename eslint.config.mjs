@@ -4,7 +4,7 @@ const io = ['mongodb', '@aws-sdk/*', 'node:*', 'fs', 'path', 'crypto', 'http', '
 const restrict = (paths, patterns) => ({ 'no-restricted-imports': ['error', { paths, patterns }] });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.openxp/**', 'dist/**', 'bench/results/**', 'scripts/run.cjs'] },
+  { ignores: ['node_modules/**', '.openxp/**', 'dist/**', 'bench/results/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

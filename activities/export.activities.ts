@@ -4,7 +4,7 @@ import type { ExportJob } from '../domain/segment/model';
 import { MEMBERSHIP_PREFIX } from '../domain/segment/expression';
 import { getPath, setPath } from '../domain/shared/paths';
 import type { ActivityDeps } from './deps';
-import { replaceDocs } from '../infra/mongo/bulk';
+import { insertNew } from '../infra/mongo/bulk';
 
 /** Profiles qualifying for any of the filter's segments (realized or existing unless statuses are given). */
 export function membershipFilter(segments: { segmentId: string; status?: string[] }[]): Record<string, unknown> {
@@ -27,7 +27,7 @@ export function createExportActivities(deps: ActivityDeps) {
   return {
     /**
      * Writes the audience's profiles into the destination dataset as one batch (id = job id).
-     * Records are keyed by profile, so a retry overwrites instead of duplicating; heartbeats the
+     * Records are keyed by batch and profile, so a retry skips what the dead attempt wrote; heartbeats the
      * last profile id and resumes after it.
      */
     async runExportJob(input: { sandbox: string; jobId: string }): Promise<{ exported: number; batchId: string }> {
@@ -47,10 +47,10 @@ export function createExportActivities(deps: ActivityDeps) {
       for (;;) {
         const page = await stores.profiles.scan(input.sandbox, membershipFilter(job.filter.segments), after, 1000).toArray();
         if (!page.length) break;
-        await replaceDocs(stores.datasetRecords, page.map((p) => {
+        await insertNew(stores.datasetRecords, page.map((p) => {
           const _id = `${input.sandbox}|${batchId}|${p._id}`;
           return { _id, sandbox: input.sandbox, datasetId: job.destination.datasetId, batchId, record: pickFields(p.entity, job.fields) };
-        }), stores.writeMode);
+        }));
         exported += page.length;
         after = page[page.length - 1]._id;
         ctx.heartbeat({ after, exported });

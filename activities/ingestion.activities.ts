@@ -3,11 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DomainError, isDomainError } from '../domain/shared/errors';
 import { normalizeMappings, ROW_ERROR } from '../domain/ingest/mapping';
 import type { RowIssue } from '../domain/ingest/mapping';
-import { parseS3Path, emptyRunMetrics } from '../domain/flow/model';
+import { parseS3Path } from '../domain/flow/model';
 import type { Flow, RunRecord } from '../domain/flow/model';
 import type { Batch } from '../domain/catalog/model';
 import { listObjects, openObject } from '../infra/s3/client';
-import { replaceDocs } from '../infra/mongo/bulk';
+import { insertNew } from '../infra/mongo/bulk';
+import { recoverWrites } from '../infra/mongo/stores';
 import { createRecordValidator } from '../infra/xdm/validator';
 import type { ActivityDeps } from './deps';
 import { loadSchemaContext } from './schema-context';
@@ -22,7 +23,8 @@ export interface PreparedRun { batchId: string; datasetId: string; files: Source
 export interface FileResult { key: string; bytes: number; input: number; output: number; failed: number; graphsMerged: number; errorCounts: Record<string, number> }
 export interface FileCursor { row: number; result: FileResult }
 
-const CHUNK = 1000;
+/** Rows per write round; FerretDB scans a collection per lookup, so fewer, larger rounds are faster. */
+const CHUNK = 2500;
 const permanent = (e: unknown) =>
   isDomainError(e) ? ApplicationFailure.nonRetryable(e.message, e.code) : e;
 
@@ -74,6 +76,7 @@ export function createIngestionActivities(deps: ActivityDeps) {
       const result: FileResult = resume?.result ?? { key: input.file.key, bytes: input.file.size, input: 0, output: 0, failed: 0, graphsMerged: 0, errorCounts: {} };
       const after = resume?.row ?? 0;
       try {
+        await recoverWrites(stores);
         const { source, base, mappingSet } = await loadFlow(input.sandbox, input.flowId);
         const dataset = await stores.datasets.get(input.sandbox, input.datasetId);
         if (!dataset) throw new DomainError('NOT_FOUND', `Dataset ${input.datasetId} not found`);
@@ -154,7 +157,7 @@ function partialPercent(flow: Flow): number {
   return typeof t === 'number' ? t : 5;
 }
 
-/** Writes one chunk: row errors, dataset records, then identities/fragments/profiles. Every write replaces by a key derived from the row. */
+/** Writes one chunk: row errors, dataset records, then identities/fragments/profiles. Ids derive from the row, so a retried chunk inserts nothing twice. */
 async function writeChunk(deps: ActivityDeps, input: IngestionRunInput & { batchId: string; datasetId: string; file: SourceFile }, chunk: { row: number; raw: string; outcome: { record?: IncomingRecord; issues: RowIssue[] } }[], result: FileResult) {
   if (!chunk.length) return;
   const { stores } = deps;
@@ -163,10 +166,10 @@ async function writeChunk(deps: ActivityDeps, input: IngestionRunInput & { batch
   const failed = chunk.filter((c) => c.outcome.issues.length);
   const good = chunk.filter((c) => !c.outcome.issues.length && c.outcome.record);
   if (failed.length) {
-    await replaceDocs(stores.rowErrors, failed.map((c) => ({ _id: key(c.row), sandbox, batchId, datasetId, _filename: input.file.key, rowNumber: c.row, _corrupt_record: c.raw, _errors: c.outcome.issues })), stores.writeMode);
+    await insertNew(stores.rowErrors, failed.map((c) => ({ _id: key(c.row), sandbox, batchId, datasetId, _filename: input.file.key, rowNumber: c.row, _corrupt_record: c.raw, _errors: c.outcome.issues })));
   }
   if (good.length) {
-    await replaceDocs(stores.datasetRecords, good.map((c) => ({ _id: key(c.row), sandbox, datasetId, batchId, record: c.outcome.record!.data })), stores.writeMode);
+    await insertNew(stores.datasetRecords, good.map((c) => ({ _id: key(c.row), sandbox, datasetId, batchId, record: c.outcome.record!.data })));
     const w = await writeRecords(stores, sandbox, datasetId, batchId, good.map((c) => c.outcome.record!), deps.now());
     result.graphsMerged += w.graphsMerged;
   }

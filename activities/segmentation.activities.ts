@@ -2,15 +2,18 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { compileToMongo, evaluatePql } from '../domain/pql';
 import { expressionAst, MEMBERSHIP_PREFIX, PROFILE_FIELD_PREFIX } from '../domain/segment/expression';
-import type { SegmentJob } from '../domain/segment/model';
+import type { SegmentDefinition, SegmentJob } from '../domain/segment/model';
+import { nextMembership, QUALIFIED } from '../domain/segment/membership';
+import type { Membership } from '../domain/segment/membership';
 import { isDomainError } from '../domain/shared/errors';
 import { PROFILE_PARTITIONS } from '../infra/mongo/profile.repo';
 import type { ActivityDeps } from './deps';
 import { replaceDocs } from '../infra/mongo/bulk';
+import { recoverWrites } from '../infra/mongo/stores';
 
 export interface PartitionCounts { totalProfiles: number; bySegment: Record<string, { realized: number; existing: number; exited: number }> }
 
-const IN = ['realized', 'existing'];
+const IN = [...QUALIFIED];
 
 export function createSegmentationActivities(deps: ActivityDeps) {
   const { stores } = deps;
@@ -37,18 +40,14 @@ export function createSegmentationActivities(deps: ActivityDeps) {
     async evaluatePartition(input: { sandbox: string; jobId: string; partition: number; now: string }): Promise<PartitionCounts> {
       const job = (await stores.segmentJobs.get(input.sandbox, input.jobId)) as SegmentJob;
       const base = { sandbox: input.sandbox, partition: input.partition };
+      await recoverWrites(stores);
       if (stores.writeMode === 'deleteInsert') return evaluateInMemory(deps, job, base, input);
       const out: PartitionCounts = { totalProfiles: await profiles.countDocuments(base), bySegment: {} };
       for (const { segmentId, segment } of job.segments) {
         if (!segment) continue;
-        let match: Record<string, unknown>;
-        try {
-          const ast = expressionAst(segment.expression);
-          const compiled = compileToMongo(ast, { fieldPrefix: PROFILE_FIELD_PREFIX, membershipPrefix: MEMBERSHIP_PREFIX });
-          match = compiled ?? { _id: { $in: await matchInMemory(deps, base, ast, input.now) } };
-        } catch (e) {
-          throw isDomainError(e) ? ApplicationFailure.nonRetryable(`segment ${segmentId}: ${e.message}`, e.code) : e;
-        }
+        const ast = segmentAst(segmentId, segment.expression);
+        const match = compileToMongo(ast, { fieldPrefix: PROFILE_FIELD_PREFIX, membershipPrefix: MEMBERSHIP_PREFIX })
+          ?? { _id: { $in: await matchInMemory(deps, base, ast, input.now) } };
         const m = `${MEMBERSHIP_PREFIX}${segmentId}`;
         await profiles.updateMany({ ...base, [`${m}.status`]: { $in: IN }, $nor: [match] } as any, { $set: { [`${m}.status`]: 'exited', [`${m}.lastQualificationTime`]: input.now, [`${m}.jobId`]: input.jobId } });
         await profiles.updateMany({ $and: [{ ...base, [`${m}.status`]: { $in: IN }, [`${m}.jobId`]: { $ne: input.jobId } }, match] } as any, { $set: { [`${m}.status`]: 'existing', [`${m}.jobId`]: input.jobId } });
@@ -90,6 +89,15 @@ export function createSegmentationActivities(deps: ActivityDeps) {
   };
 }
 
+/** A definition's AST; a definition that no longer parses fails the job without retries. */
+function segmentAst(segmentId: string, expression: SegmentDefinition['expression']) {
+  try {
+    return expressionAst(expression);
+  } catch (e) {
+    throw isDomainError(e) ? ApplicationFailure.nonRetryable(`segment ${segmentId}: ${e.message}`, e.code) : e;
+  }
+}
+
 /**
  * The same transitions computed in memory: one read of the partition, one bulk write of the
  * changed profiles. Used where per-document updates are slow (FerretDB on SQLite).
@@ -100,29 +108,17 @@ async function evaluateInMemory(deps: ActivityDeps, job: SegmentJob, base: { san
   const changed = new Map<string, (typeof docs)[number]>();
   for (const { segmentId, segment } of job.segments) {
     if (!segment) continue;
-    let ast: ReturnType<typeof expressionAst>;
-    try {
-      ast = expressionAst(segment.expression);
-    } catch (e) {
-      throw isDomainError(e) ? ApplicationFailure.nonRetryable(`segment ${segmentId}: ${e.message}`, e.code) : e;
-    }
+    const ast = segmentAst(segmentId, segment.expression);
     const counts = { realized: 0, existing: 0, exited: 0 };
     for (const p of docs) {
       const ups = ((p.segmentMembership ??= {}).ups ??= {});
-      const cur = ups[segmentId] as { status: string; lastQualificationTime: string; jobId?: string } | undefined;
-      const wasIn = !!cur && IN.includes(cur.status);
-      const mine = cur?.jobId === input.jobId;
-      const match = evaluatePql(ast, p as any, { now: new Date(input.now) });
-      let next = cur;
-      if (mine) next = cur;
-      else if (match && wasIn) next = { ...cur!, status: 'existing', jobId: input.jobId };
-      else if (match) next = { status: 'realized', lastQualificationTime: input.now, jobId: input.jobId };
-      else if (wasIn) next = { status: 'exited', lastQualificationTime: input.now, jobId: input.jobId };
+      const cur = ups[segmentId] as Membership | undefined;
+      const next = nextMembership(cur, evaluatePql(ast, p as any, { now: new Date(input.now) }), input.jobId, input.now);
       if (next !== cur) {
-        ups[segmentId] = next as any;
+        ups[segmentId] = next!;
         changed.set(p._id, p);
       }
-      if (next?.jobId === input.jobId) counts[next.status as keyof typeof counts]++;
+      if (next?.jobId === input.jobId) counts[next.status]++;
     }
     out.bySegment[segmentId] = counts;
     Context.current().heartbeat();

@@ -32,7 +32,7 @@ export async function startApi(cfg: Config) {
 }
 
 if (require.main === module) {
-  startApi(loadConfig(process.env)).then((api) => {
+  startApi(loadConfig()).then((api) => {
     console.log(`OpenXP API listening on ${api.url}`);
     const stop = () => void api.close().then(() => process.exit(0));
     process.once('SIGINT', stop);

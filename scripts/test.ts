@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from '../config/env';
 import { devApiKey, stackEnv, startPlatform } from './platform';
@@ -12,7 +12,17 @@ async function main() {
   const cfg = loadConfig(process.env);
   const log = (l: string) => console.log(l);
   const args = process.argv.slice(2);
-  const unitOnly = args.join(' ').includes('--selectProjects unit') && !/--selectProjects unit \w/.test(args.join(' '));
+  const at = args.indexOf('--selectProjects');
+  const projects = at < 0 ? [] : args.slice(at + 1).filter((_, i, xs) => !xs.slice(0, i + 1).some((a) => a.startsWith('-')));
+  const unitOnly = projects.length > 0 && projects.every((p) => p === 'unit');
+  if (!args.length) {
+    // The whole suite also runs the project's static checks: types and dependency directions.
+    for (const [what, bin, argv] of [['type check (tsc)', 'typescript/bin/tsc', ['-p', 'tsconfig.json', '--noEmit']], ['lint (eslint)', 'eslint/bin/eslint.js', ['.']]] as const) {
+      log(`[openxp] test: ${what}…`);
+      const r = spawnSync(process.execPath, [path.resolve(__dirname, '../node_modules', bin), ...argv], { stdio: 'inherit' });
+      if (r.status !== 0) process.exit(r.status ?? 1);
+    }
+  }
   let env: Record<string, string> = {};
   let stop = async () => undefined as void;
   if (!unitOnly) {

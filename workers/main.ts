@@ -5,7 +5,7 @@ import { startWorkers } from './start';
 
 /** Worker process: `OPENXP_WORKERS=ingestion,segmentation` picks the task queues it serves (docker-compose runs one kind per service). */
 async function main() {
-  const cfg = loadConfig(process.env);
+  const cfg = loadConfig();
   const kinds = cfg.workers.filter((k): k is WorkerKind => k in TASK_QUEUES);
   const w = await startWorkers(cfg, kinds);
   const stop = () => void w.shutdown().then(() => process.exit(0));

@@ -30,10 +30,6 @@ export async function startWorkers(cfg: Config, kinds: WorkerKind[]) {
     stores: infra.stores,
     s3For: infra.s3For,
     now: () => Date.now(),
-    tenantId: cfg.tenantId,
-    temporalUiUrl: cfg.temporal.uiUrl,
-    namespace: cfg.temporal.namespace,
-    log,
   };
   const activitiesByKind: Record<WorkerKind, object> = {
     ingestion: createIngestionActivities(deps),

@@ -1,7 +1,7 @@
 import { proxyActivities, ApplicationFailure } from '@temporalio/workflow';
 import type { ActivationActivities, FileExport } from '../activities/activation.activities';
 import type { ActivationRunWorkflowInput } from './definitions';
-import { presets } from './options';
+import { failureMessage, presets } from './options';
 
 const book = proxyActivities<ActivationActivities>(presets.bookkeeping);
 const stream = proxyActivities<ActivationActivities>(presets.streaming);
@@ -13,7 +13,7 @@ export async function activationRunWorkflow(input: ActivationRunWorkflowInput) {
     const segmentIds = await book.listActivationSegments(input);
     for (const segmentId of segmentIds) files.push(await stream.exportSegmentFile({ ...input, segmentId }));
   } catch (err) {
-    const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const message = failureMessage(err);
     await book.finalizeActivationRun({ ...input, files, error: message });
     throw ApplicationFailure.nonRetryable(`activation run failed: ${message}`, 'ACTIVATION_FAILED');
   }

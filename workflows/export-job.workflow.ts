@@ -1,7 +1,7 @@
 import { proxyActivities, isCancellation, CancellationScope, ApplicationFailure } from '@temporalio/workflow';
 import type { ExportActivities } from '../activities/export.activities';
 import type { ExportJobWorkflowInput } from './definitions';
-import { presets } from './options';
+import { failureMessage, presets } from './options';
 
 const book = proxyActivities<ExportActivities>(presets.bookkeeping);
 const stream = proxyActivities<ExportActivities>(presets.streaming);
@@ -12,7 +12,7 @@ export async function exportJobWorkflow(input: ExportJobWorkflowInput) {
     return await stream.runExportJob(input);
   } catch (err) {
     const cancelled = isCancellation(err);
-    const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const message = failureMessage(err);
     await CancellationScope.nonCancellable(() => book.failExportJob({ ...input, error: message, cancelled }));
     if (cancelled) throw err;
     throw ApplicationFailure.nonRetryable(`export job failed: ${message}`, 'EXPORT_JOB_FAILED');

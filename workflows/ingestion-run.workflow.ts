@@ -1,7 +1,7 @@
 import { proxyActivities, ApplicationFailure } from '@temporalio/workflow';
 import type { IngestionActivities, FileResult } from '../activities/ingestion.activities';
 import type { IngestionRunWorkflowInput } from './definitions';
-import { presets } from './options';
+import { failureMessage, presets } from './options';
 
 const book = proxyActivities<IngestionActivities>(presets.bookkeeping);
 const stream = proxyActivities<IngestionActivities>(presets.streaming);
@@ -22,7 +22,7 @@ export async function ingestionRunWorkflow(input: IngestionRunWorkflowInput) {
       results.push(await stream.ingestFile({ ...base, batchId: prepared.batchId, datasetId: prepared.datasetId, file }));
     }
   } catch (err) {
-    const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const message = failureMessage(err);
     await book.finalizeIngestionRun({ ...base, batchId: prepared?.batchId, files: prepared?.files ?? [], results, error: message });
     throw ApplicationFailure.nonRetryable(`ingestion run failed: ${message}`, 'INGESTION_FAILED');
   }

@@ -14,3 +14,7 @@ export const presets = {
     retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
   },
 } satisfies Record<string, ActivityOptions>;
+
+/** The message worth recording for a failed step: the activity's own error rather than Temporal's wrapper. */
+export const failureMessage = (err: unknown): string =>
+  err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);

@@ -2,7 +2,7 @@ import { proxyActivities, isCancellation, CancellationScope, ApplicationFailure 
 import type { SegmentationActivities, PartitionCounts } from '../activities/segmentation.activities';
 import { FAN_OUT } from './definitions';
 import type { SegmentJobWorkflowInput } from './definitions';
-import { presets } from './options';
+import { failureMessage, presets } from './options';
 
 const book = proxyActivities<SegmentationActivities>(presets.bookkeeping);
 const evalActs = proxyActivities<SegmentationActivities>(presets.streaming);
@@ -25,7 +25,7 @@ export async function segmentJobWorkflow(input: SegmentJobWorkflowInput): Promis
     await Promise.all(lanes);
   } catch (err) {
     const cancelled = isCancellation(err);
-    const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const message = failureMessage(err);
     await CancellationScope.nonCancellable(() => book.completeSegmentJob({ ...input, results, error: cancelled ? undefined : message, cancelled }));
     if (cancelled) throw err;
     throw ApplicationFailure.nonRetryable(`segment job failed: ${message}`, 'SEGMENT_JOB_FAILED');

@@ -1,6 +1,7 @@
 import { linkRecords } from '../../domain/identity/components';
 import { parseIdentityKey } from '../../domain/identity/namespaces';
-import { mergeFragments, stampPaths } from '../../domain/profile/merge';
+import { mergeFragments } from '../../domain/profile/merge';
+import type { Fragment } from '../../domain/profile/merge';
 import { stableKey } from '../../domain/shared/ids';
 import { setPath, leafPaths } from '../../domain/shared/paths';
 import { PROFILE_PARTITIONS } from '../../infra/mongo/profile.repo';
@@ -19,76 +20,75 @@ export interface WriteResult {
   profilesWritten: number;
 }
 
+type StoredFragment = Fragment & { graphId: string; batchIds: string[] };
+
 const partitionOf = (graphId: string) => parseInt(graphId.slice(-4), 16) % PROFILE_PARTITIONS;
+const groupBy = <T>(xs: T[], key: (x: T) => string) => {
+  const m = new Map<string, T[]>();
+  for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
+  return m;
+};
 
 /**
  * Links a chunk's identities into the stored graph, writes profile fragments, and re-materialises
- * the merged profile of every graph touched. Each step is an idempotent upsert, so re-running a
- * chunk after a crash gives the same result. Concurrent writers to the same graphs are not yet
- * coordinated (FerretDB has no transactions): ingestion runs files of a flow one at a time.
+ * the merged profile of every graph touched.
+ *
+ * Only what already existed is read back: an identity seen for the first time can have no stored
+ * fragment, and a graph born in this chunk (all of its identities new) has no stored fragments,
+ * members or profile, so those are taken from memory. New documents get ids derived from their
+ * content and are inserted (a retry skips what the dead attempt wrote); existing ones are
+ * replaced. Re-running a chunk gives the same result. Concurrent writers to the same graphs are not
+ * yet coordinated (FerretDB has no transactions): ingestion runs the files of a flow one at a time.
  */
 export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number): Promise<WriteResult> {
   if (!records.length) return { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0 };
-  const groups = linkRecords(records.map((r) => r.identities));
   const existing = await stores.identities.graphsOf(sandbox, [...new Set(records.flatMap((r) => r.identities))]);
 
   const assign = new Map<string, string>();
   const merged = new Map<string, string>();
-  for (const [root, members] of groups) {
+  const fresh = new Set<string>();
+  for (const [root, members] of linkRecords(records.map((r) => r.identities))) {
     const known = [...new Set(members.map((k) => existing.get(k)).filter((g): g is string => !!g))].sort();
     const winner = known[0] ?? `g${stableKey(sandbox, root)}`;
+    if (!known.length) fresh.add(winner);
     for (const loser of known.slice(1)) merged.set(loser, winner);
     for (const k of members) assign.set(k, winner);
   }
-  await stores.identities.link(sandbox, assign, merged, now);
+  await stores.identities.link(sandbox, new Map([...assign].filter(([k]) => !existing.has(k))), merged, now);
   await stores.profiles.regraphFragments(sandbox, merged);
 
   // Fragments: one per dataset per primary identity, merged leaf by leaf with timestamps.
   const fragIds = records.map((r) => stores.profiles.fragmentId(sandbox, datasetId, r.identities[0]));
-  const frags = await stores.profiles.getFragments([...new Set(fragIds)]);
+  const frags = await stores.profiles.getFragments([...new Set(fragIds.filter((_, i) => existing.has(records[i].identities[0])))]);
+  const stored = new Set(frags.keys());
   records.forEach((r, i) => {
-    const id = fragIds[i];
-    const graphId = assign.get(r.identities[0])!;
-    const cur = frags.get(id) ?? { datasetId, recordKey: r.identities[0], data: {}, pathTs: {}, graphId, batchIds: [] };
-    const stamps = stampPaths(r.data, r.ts);
+    const cur: StoredFragment = frags.get(fragIds[i]) ?? { datasetId, recordKey: r.identities[0], data: {}, pathTs: {}, graphId: '', batchIds: [] };
     for (const [path, value] of leafPaths(r.data, (p) => p === 'identityMap')) {
-      if ((cur.pathTs[path] ?? -Infinity) <= stamps[path]) {
+      if ((cur.pathTs[path] ?? -Infinity) <= r.ts) {
         setPath(cur.data, path, value);
-        cur.pathTs[path] = stamps[path];
+        cur.pathTs[path] = r.ts;
       }
     }
-    cur.graphId = graphId;
+    cur.graphId = assign.get(r.identities[0])!;
     if (!cur.batchIds.includes(batchId)) cur.batchIds.push(batchId);
-    frags.set(id, cur);
+    frags.set(fragIds[i], cur);
   });
-  await stores.profiles.putFragments(sandbox, [...frags.values()]);
+  await stores.profiles.putFragments(sandbox, [...frags.values()], stored);
 
+  // Merged profiles: graphs born here from memory, the others from what is stored.
   const graphIds = [...new Set(assign.values())];
-  const written = await materialize(stores, sandbox, graphIds, [...merged.keys()], now);
-  return { graphsTouched: graphIds.length, graphsMerged: merged.size, profilesWritten: written };
-}
-
-/** Recomputes the default-policy merged profile of each graph from its fragments and identities. */
-export async function materialize(stores: Stores, sandbox: string, graphIds: string[], removed: string[], now: number): Promise<number> {
-  const [allFrags, members] = await Promise.all([
-    stores.profiles.fragmentsOfGraphs(sandbox, graphIds),
-    stores.identities.members(sandbox, graphIds),
-  ]);
-  const byGraph = new Map<string, typeof allFrags>();
-  for (const f of allFrags) byGraph.set(f.graphId, [...(byGraph.get(f.graphId) ?? []), f]);
-  const membersByGraph = new Map<string, typeof members>();
-  for (const m of members) membersByGraph.set(m.graphId, [...(membersByGraph.get(m.graphId) ?? []), m]);
+  const older = graphIds.filter((g) => !fresh.has(g));
+  const [storedFrags, storedMembers] = await Promise.all([stores.profiles.fragmentsOfGraphs(sandbox, older), stores.identities.members(sandbox, older)]);
+  const fragsByGraph = groupBy<Fragment & { graphId: string }>([...storedFrags, ...[...frags.values()].filter((f) => fresh.has(f.graphId))], (f) => f.graphId);
+  const idsByGraph = groupBy([...storedMembers.map((m) => ({ graphId: m.graphId, ns: m.ns, id: m.id })), ...[...assign].filter(([, g]) => fresh.has(g)).map(([k, graphId]) => ({ graphId, ...parseIdentityKey(k) }))], (m) => m.graphId);
   const profiles = graphIds.map((graphId) => {
-    const frags = byGraph.get(graphId) ?? [];
-    const entity = mergeFragments(frags);
+    const gf = fragsByGraph.get(graphId) ?? [];
+    const entity = mergeFragments(gf);
     const identityMap: Record<string, { id: string }[]> = {};
-    for (const m of membersByGraph.get(graphId) ?? []) {
-      const { ns, id } = parseIdentityKey(`${m.ns}:${m.id}`);
-      (identityMap[ns] ??= []).push({ id });
-    }
+    for (const m of (idsByGraph.get(graphId) ?? []).sort((a, b) => `${a.ns}:${a.id}`.localeCompare(`${b.ns}:${b.id}`))) (identityMap[m.ns] ??= []).push({ id: m.id });
     entity.identityMap = identityMap;
-    return { graphId, partition: partitionOf(graphId), entity, sources: [...new Set(frags.map((f) => f.datasetId))].sort(), lastModifiedAt: now };
+    return { graphId, partition: partitionOf(graphId), entity, sources: [...new Set(gf.map((f) => f.datasetId))].sort(), lastModifiedAt: now };
   });
-  await stores.profiles.putProfiles(sandbox, profiles, removed);
-  return profiles.length;
+  await stores.profiles.putProfiles(sandbox, profiles, fresh, [...merged.keys()]);
+  return { graphsTouched: graphIds.length, graphsMerged: merged.size, profilesWritten: profiles.length };
 }

@@ -51,7 +51,7 @@ const flowBody = z.looseObject({
 const mappingSetBody = z.looseObject({ xdmSchema: z.string().min(1), xdmVersion: z.string().optional(), mappings: z.array(z.record(z.string(), z.unknown())).min(1) });
 const patchBody = z.array(z.looseObject({ op: z.enum(['add', 'remove', 'replace', 'test']), path: z.string(), value: z.unknown().optional() }));
 
-const publicConnection = ({ auth, ...rest }: Connection) => ({ ...rest, auth: { specName: auth.specName, params: Object.fromEntries(Object.entries(auth.params).map(([k, v]) => [k, v])) } });
+const publicConnection = ({ auth, ...rest }: Connection) => ({ ...rest, auth: { specName: auth.specName, params: auth.params } });
 const etag = (d: { newId(): string }) => `"${d.newId()}"`;
 const MAX_SELECTORS = { audiences: 250, attributes: 50 };
 
@@ -122,6 +122,7 @@ export function flowServiceRoutes(app: Router) {
     const sp = body.scheduleParams;
     if (sp?.frequency === 'minute' && (sp.interval ?? 0) < 15) throw unprocessable('scheduleParams.interval: minute frequency needs an interval of at least 15');
     const isSource = body.flowSpec.id === SPECS.cloudStorageToPlatform;
+    if (isSource && sp && sp.frequency !== 'once') throw unprocessable(`scheduleParams.frequency: only "once" is supported so far; run again with POST /runs`);
     if (isSource) {
       for (const id of body.sourceConnectionIds) if (!(await d.stores.sourceConnections.get(sandbox, id))) throw unprocessable(`sourceConnectionIds: source connection ${id} does not exist`);
       const mappingId = body.transformations.find((t) => t.name === 'Mapping')?.params.mappingId;
@@ -132,8 +133,7 @@ export function flowServiceRoutes(app: Router) {
     const transformations = body.transformations.length || isSource ? body.transformations : [{ name: 'GeneralTransform', params: { segmentSelectors: { selectors: [] }, profileSelectors: { selectors: [] } } }];
     const flow: Flow = { ...(body as unknown as Flow), transformations, id: d.newId(), state: 'enabled', etag: etag(d), createdAt: now, updatedAt: now };
     await d.stores.flows.insert(sandbox, flow);
-    if (isSource && (!sp || sp.frequency === 'once')) await startFlowRun(d, sandbox, flow, 'ingestion');
-    else if (isSource && sp) throw unprocessable(`scheduleParams.frequency: "${sp.frequency}" schedules arrive with the ingestion issue; use "once" and POST /runs for now`);
+    if (isSource) await startFlowRun(d, sandbox, flow, 'ingestion');
     return c.json({ id: flow.id, etag: flow.etag }, 201);
   });
   op(app, { method: 'get', path: `${BASE}/flows`, tag, summary: 'List dataflows', query: z.object({ property: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) }, async (c, { query }) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { applyPatch } from '../../domain/shared/json-patch';
 import type { PatchOp } from '../../domain/shared/json-patch';
 import { assertAllowedChange, buildSchemaDocument, fieldPaths, findStandard, resolveSchema, schemaIds, STANDARD_CLASSES, STANDARD_DATA_TYPES, STANDARD_FIELD_GROUPS, unionSchema, validateSchemaComposition } from '../../domain/xdm';
-import type { XdmSchemaDocument } from '../../domain/xdm';
+import type { ResolvedSchema } from '../../domain/xdm';
 import type { DescriptorDoc, SchemaDoc } from '../../domain/xdm/registry-model';
 import type { ApiDeps } from '../context';
 import { ApiError, notFound, unprocessable } from '../errors';
@@ -44,8 +44,16 @@ export async function findSchema(deps: ApiDeps, sandbox: string, idOrAlt: string
 
 const show = (doc: SchemaDoc, accept?: string) => {
   const { id: _id, ...rest } = doc;
-  return isFull(accept) ? resolveSchema(doc as XdmSchemaDocument, findStandard) : rest;
+  return isFull(accept) ? resolveSchema(doc, findStandard) : rest;
 };
+
+/** The union schema of each class over the sandbox's profile-enabled schemas (what PQL is checked against). */
+export async function unionsByClass(deps: ApiDeps, sandbox: string, classId?: string): Promise<Map<string, ResolvedSchema>> {
+  const { items } = await deps.stores.schemas.list(sandbox, { 'meta:immutableTags': 'union', ...(classId ? { 'meta:class': classId } : {}) }, { limit: 1000 });
+  const byClass = new Map<string, SchemaDoc[]>();
+  for (const s of items) byClass.set(s['meta:class'], [...(byClass.get(s['meta:class']) ?? []), s]);
+  return new Map([...byClass].map(([cls, docs]) => [cls, { ...unionSchema(docs.map((s) => resolveSchema(s, findStandard)), cls), 'meta:altId': `${docs[0]['meta:altId']}__union` }]));
+}
 
 export function schemaRegistryRoutes(app: Router) {
   op(app, { method: 'get', path: `${BASE}/stats`, tag, summary: 'Tenant id and counts' }, async (c) => {
@@ -67,7 +75,7 @@ export function schemaRegistryRoutes(app: Router) {
     const d = c.get('deps');
     const ids = schemaIds(d.tenantId, randomBytes(16).toString('hex'));
     const doc = buildSchemaDocument(body, ids, findStandard);
-    const stored: SchemaDoc = { ...(doc as SchemaDoc), id: ids['meta:altId'], 'meta:createdDate': new Date(d.now()).toISOString() };
+    const stored: SchemaDoc = { ...doc, id: ids['meta:altId'], 'meta:createdDate': new Date(d.now()).toISOString() };
     await d.stores.schemas.insert(c.get('sandbox'), stored);
     return c.json(show(stored), 201);
   });
@@ -89,7 +97,7 @@ export function schemaRegistryRoutes(app: Router) {
     const { fieldGroupIds } = validateSchemaComposition(next, findStandard);
     next['meta:extends'] = [...new Set([cur['meta:class'], ...fieldGroupIds])];
     if ((cur['meta:immutableTags'] ?? []).includes('union')) {
-      assertAllowedChange(resolveSchema(cur as XdmSchemaDocument, findStandard), resolveSchema(next as XdmSchemaDocument, findStandard));
+      assertAllowedChange(resolveSchema(cur, findStandard), resolveSchema(next, findStandard));
     }
     const [maj, min] = cur.version.split('.').map(Number);
     next.version = `${maj}.${(min || 0) + 1}`;
@@ -106,12 +114,8 @@ export function schemaRegistryRoutes(app: Router) {
     return c.body(null, 204);
   });
   op(app, { method: 'get', path: `${BASE}/tenant/unions`, tag, summary: 'Union schema of profile-enabled schemas per class' }, async (c) => {
-    const { items } = await c.get('deps').stores.schemas.list(c.get('sandbox'), { 'meta:immutableTags': 'union' }, { limit: 1000 });
-    const byClass = new Map<string, SchemaDoc[]>();
-    for (const s of items) byClass.set(s['meta:class'], [...(byClass.get(s['meta:class']) ?? []), s]);
-    return c.json({
-      results: [...byClass].map(([cls, docs]) => ({ ...unionSchema(docs.map((s) => resolveSchema(s as XdmSchemaDocument, findStandard)), cls), $id: `${cls}__union`, 'meta:altId': `${docs[0]['meta:altId']}__union` })),
-    });
+    const unions = await unionsByClass(c.get('deps'), c.get('sandbox'));
+    return c.json({ results: [...unions.values()] });
   });
 
   op(app, { method: 'post', path: `${BASE}/tenant/descriptors`, tag, summary: 'Create an identity descriptor', body: descriptorBody, status: 201 }, async (c, { body }) => {
@@ -119,7 +123,7 @@ export function schemaRegistryRoutes(app: Router) {
     const sandbox = c.get('sandbox');
     const schema = await findSchema(d, sandbox, body['xdm:sourceSchema']);
     const path = body['xdm:sourceProperty'].slice(1).replaceAll('/', '.');
-    const types = fieldPaths(resolveSchema(schema as XdmSchemaDocument, findStandard));
+    const types = fieldPaths(resolveSchema(schema, findStandard));
     if (types.get(path) !== 'string') throw new ApiError(422, 'UNKNOWN_FIELD', `xdm:sourceProperty: ${body['xdm:sourceProperty']} is not a string field of the schema`);
     if (body['xdm:isPrimary']) {
       const existing = await d.stores.descriptors.find(sandbox, { 'xdm:sourceSchema': schema.$id, 'xdm:isPrimary': true });

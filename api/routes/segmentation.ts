@@ -3,8 +3,7 @@ import { checkPql, pqlSegmentIds } from '../../domain/pql';
 import { expressionAst } from '../../domain/segment/expression';
 import type { ExportJob, SegmentDefinition, SegmentJob } from '../../domain/segment/model';
 import { workflowIds } from '../../domain/shared/ids';
-import { fieldPaths, findStandard, resolveSchema, unionSchema, PROFILE_CLASS_ID } from '../../domain/xdm';
-import type { XdmSchemaDocument } from '../../domain/xdm';
+import { fieldPaths, PROFILE_CLASS_ID } from '../../domain/xdm';
 import type { ApiDeps } from '../context';
 import { uiLink } from '../context';
 import { notFound, unprocessable } from '../errors';
@@ -12,6 +11,7 @@ import { op } from '../openapi';
 import type { Router } from '../openapi';
 import { startExportJob, startSegmentJob } from '../workflows';
 import { ensureDefaultMergePolicy } from './profile';
+import { unionsByClass } from './schemaregistry';
 
 const UPS = '/data/core/ups';
 const tag = 'Segmentation';
@@ -33,9 +33,8 @@ const definitionBody = z.looseObject({
 /** Parses and type-checks an expression against the sandbox's profile union schema. */
 async function validateExpression(d: ApiDeps, sandbox: string, expression: SegmentDefinition['expression']) {
   const ast = expressionAst(expression);
-  const { items } = await d.stores.schemas.list(sandbox, { 'meta:immutableTags': 'union', 'meta:class': PROFILE_CLASS_ID }, { limit: 1000 });
-  const union = items.length ? unionSchema(items.map((s) => resolveSchema(s as XdmSchemaDocument, findStandard)), PROFILE_CLASS_ID) : { properties: {} };
-  checkPql(ast, fieldPaths(union));
+  const union = (await unionsByClass(d, sandbox, PROFILE_CLASS_ID)).get(PROFILE_CLASS_ID);
+  checkPql(ast, fieldPaths(union ?? { properties: {} }));
   for (const id of pqlSegmentIds(ast)) if (!(await d.stores.segmentDefinitions.get(sandbox, id))) throw unprocessable(`expression: inSegment("${id}") names a segment that does not exist`);
 }
 

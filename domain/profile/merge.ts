@@ -46,10 +46,3 @@ export function mergeFragments(fragments: Fragment[], policy: MergePolicyRule = 
   for (const path of [...best.keys()].sort()) setPath(out, path, best.get(path)!.value);
   return out;
 }
-
-/** Per-leaf timestamps for a new record merged into an existing fragment's timestamps. */
-export function stampPaths(data: Record<string, unknown>, ts: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [path] of leafPaths(data, atomic)) out[path] = ts;
-  return out;
-}

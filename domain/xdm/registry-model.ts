@@ -1,20 +1,12 @@
+import type { XdmSchemaDocument } from './types';
+
 /** Stored Schema Registry and Data Prep resources. */
-export interface SchemaDoc {
-  id: string; // meta:altId
-  $id: string;
-  'meta:altId': string;
-  'meta:resourceType': 'schemas';
-  title: string;
-  description?: string;
-  type: 'object';
-  'meta:class': string;
-  'meta:extends': string[];
-  allOf: { $ref: string }[];
-  'meta:immutableTags'?: string[];
-  version: string;
+/** A tenant schema as stored: the XDM document plus its store id (= meta:altId) and dates. */
+export type SchemaDoc = XdmSchemaDocument & {
+  id: string;
   'meta:createdDate': string;
   'meta:updatedDate'?: string;
-}
+};
 
 export interface DescriptorDoc {
   id: string; // @id

@@ -1,7 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { identityKey, parseIdentityKey } from '../../domain/identity/namespaces';
-import { replaceDocs } from './bulk';
-import type { WriteMode } from './bulk';
+import { insertNew } from './bulk';
 
 export interface IdentityDoc {
   _id: string; // <sandbox>|<ns>:<id>
@@ -9,7 +8,7 @@ export interface IdentityDoc {
   ns: string;
   id: string;
   graphId: string;
-  lastSeen: number;
+  firstSeen: number;
 }
 
 /**
@@ -18,7 +17,7 @@ export interface IdentityDoc {
  */
 export class IdentityRepo {
   readonly coll: Collection<IdentityDoc>;
-  constructor(db: Db, private readonly mode: WriteMode = 'upsert') {
+  constructor(db: Db) {
     this.coll = db.collection<IdentityDoc>('identities');
   }
 
@@ -33,13 +32,15 @@ export class IdentityRepo {
     return out;
   }
 
-  /** Writes each identity's graph; then re-points identities of merged-away graphs. Idempotent. */
-  async link(sandbox: string, assign: Map<string, string>, merged: Map<string, string>, now: number): Promise<void> {
-    const docs = [...assign].map(([k, graphId]) => {
+  /**
+   * Stores identities seen for the first time, then re-points the identities of merged-away
+   * graphs to their winner. Known identities whose graph did not change are not written.
+   */
+  async link(sandbox: string, added: Map<string, string>, merged: Map<string, string>, now: number): Promise<void> {
+    await insertNew(this.coll, [...added].map(([k, graphId]) => {
       const { ns, id } = parseIdentityKey(k);
-      return { _id: this.key(sandbox, k), sandbox, ns, id, graphId, lastSeen: now };
-    });
-    await replaceDocs(this.coll, docs, this.mode);
+      return { _id: this.key(sandbox, k), sandbox, ns, id, graphId, firstSeen: now };
+    }));
     for (const [loser, winner] of merged) await this.coll.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
   }
 

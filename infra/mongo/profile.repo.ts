@@ -1,6 +1,7 @@
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import type { Fragment } from '../../domain/profile/merge';
-import { replaceDocs } from './bulk';
+import type { Membership } from '../../domain/segment/membership';
+import { insertNew, replaceDocs } from './bulk';
 import type { WriteMode } from './bulk';
 
 export interface FragmentDoc {
@@ -13,11 +14,6 @@ export interface FragmentDoc {
   /** Leaf path → timestamp; dots in paths are stored as '/' (Mongo-wire keys cannot hold dots). */
   pathTs: Record<string, number>;
   batchIds: string[];
-}
-
-export interface Membership {
-  status: 'realized' | 'existing' | 'exited';
-  lastQualificationTime: string;
 }
 
 export interface ProfileDoc {
@@ -53,17 +49,13 @@ export class ProfileRepo {
     return new Map(docs.map((d) => [d._id, { ...d, pathTs: dec(d.pathTs) }]));
   }
 
-  async putFragments(sandbox: string, frags: (Fragment & { graphId: string; batchIds: string[] })[]): Promise<void> {
-    if (!frags.length) return;
-    await replaceDocs(
-      this.fragments,
-      frags.map((f) => {
-        const _id = this.fragmentId(sandbox, f.datasetId, f.recordKey);
-        const doc: FragmentDoc = { _id, sandbox, datasetId: f.datasetId, recordKey: f.recordKey, graphId: f.graphId, data: f.data, pathTs: enc(f.pathTs), batchIds: f.batchIds };
-        return doc;
-      }),
-      this.mode,
-    );
+  /** Writes fragments: `stored` ones existed before this write (replaced), the others are new (inserted). */
+  async putFragments(sandbox: string, frags: (Fragment & { graphId: string; batchIds: string[] })[], stored: Set<string>): Promise<void> {
+    const docs = frags.map((f): FragmentDoc => ({
+      _id: this.fragmentId(sandbox, f.datasetId, f.recordKey), sandbox, datasetId: f.datasetId, recordKey: f.recordKey, graphId: f.graphId, data: f.data, pathTs: enc(f.pathTs), batchIds: f.batchIds,
+    }));
+    await replaceDocs(this.fragments, docs.filter((d) => stored.has(d._id)), this.mode);
+    await insertNew(this.fragments, docs.filter((d) => !stored.has(d._id)));
   }
 
   async fragmentsOfGraphs(sandbox: string, graphIds: string[]): Promise<(Fragment & { graphId: string })[]> {
@@ -76,18 +68,19 @@ export class ProfileRepo {
     for (const [loser, winner] of merged) await this.fragments.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
   }
 
-  /** Upserts merged profiles, keeping their segment membership; drops profiles of merged-away graphs. */
-  async putProfiles(sandbox: string, profiles: Omit<ProfileDoc, '_id' | 'sandbox' | 'segmentMembership'>[], removedGraphs: string[]): Promise<void> {
-    if (profiles.length) {
-      // Membership is owned by segment jobs: carried over from the stored profile.
-      const ids = profiles.map((p) => `${sandbox}|${p.graphId}`);
-      const prior = new Map((await this.profiles.find({ _id: { $in: ids } }, { projection: { segmentMembership: 1 } }).toArray()).map((d) => [d._id, d.segmentMembership]));
-      await replaceDocs(this.profiles, profiles.map((p) => {
-        const _id = `${sandbox}|${p.graphId}`;
-        const m = prior.get(_id);
-        return { _id, sandbox, ...p, ...(m ? { segmentMembership: m } : {}) };
-      }), this.mode);
+  /**
+   * Writes merged profiles. Profiles of graphs that existed keep their segment membership (owned
+   * by segment jobs) and are replaced; profiles of graphs born in this write are inserted.
+   * Profiles of merged-away graphs are dropped.
+   */
+  async putProfiles(sandbox: string, profiles: Omit<ProfileDoc, '_id' | 'sandbox' | 'segmentMembership'>[], fresh: Set<string>, removedGraphs: string[]): Promise<void> {
+    const doc = (p: (typeof profiles)[number]): ProfileDoc => ({ _id: `${sandbox}|${p.graphId}`, sandbox, ...p });
+    const older = profiles.filter((p) => !fresh.has(p.graphId)).map(doc);
+    if (older.length) {
+      const prior = new Map((await this.profiles.find({ _id: { $in: older.map((d) => d._id) } }, { projection: { segmentMembership: 1 } }).toArray()).map((d) => [d._id, d.segmentMembership]));
+      await replaceDocs(this.profiles, older.map((d) => (prior.get(d._id) ? { ...d, segmentMembership: prior.get(d._id) } : d)), this.mode);
     }
+    await insertNew(this.profiles, profiles.filter((p) => fresh.has(p.graphId)).map(doc));
     if (removedGraphs.length) await this.profiles.deleteMany({ _id: { $in: removedGraphs.map((g) => `${sandbox}|${g}`) } });
   }
 

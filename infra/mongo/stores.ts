@@ -5,6 +5,7 @@ import type { SegmentDefinition, SegmentJob, ExportJob } from '../../domain/segm
 import type { MergePolicy } from '../../domain/profile/model';
 import type { SchemaDoc, DescriptorDoc, MappingSetDoc } from '../../domain/xdm/registry-model';
 import { ResourceStore } from './store';
+import { replayRedo } from './bulk';
 import type { WriteMode } from './bulk';
 import { IdentityRepo } from './identity.repo';
 import { ProfileRepo } from './profile.repo';
@@ -30,9 +31,14 @@ export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
     segmentDefinitions: new ResourceStore<SegmentDefinition>(db, 'segmentDefinitions'),
     segmentJobs: new ResourceStore<SegmentJob>(db, 'segmentJobs'),
     exportJobs: new ResourceStore<ExportJob>(db, 'exportJobs'),
-    identities: new IdentityRepo(db, writeMode),
+    identities: new IdentityRepo(db),
     profiles: new ProfileRepo(db, writeMode),
   };
 }
 
 export type Stores = ReturnType<typeof createStores>;
+
+/** Completes replacements a crashed attempt left half done; activities that replace call it first. */
+export async function recoverWrites(stores: Stores): Promise<void> {
+  for (const coll of [stores.profiles.fragments, stores.profiles.profiles]) await replayRedo(coll);
+}

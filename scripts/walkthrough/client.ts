@@ -2,20 +2,15 @@
 export class ApiClient {
   constructor(readonly baseUrl: string, readonly apiKey: string, readonly sandbox = 'prod') {}
 
-  async call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+  async call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; text: string; headers: Headers }> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: { 'x-api-key': this.apiKey, 'x-sandbox-name': this.sandbox, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON (e.g. NDJSON) */
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers };
+    const json = /[/+]json\b/.test(res.headers.get('content-type') ?? '') && text;
+    return { status: res.status, body: (json ? JSON.parse(text) : text) as T, text, headers: res.headers };
   }
 
   /** Like call, but throws with the problem detail unless the status is 2xx. */

@@ -11,13 +11,8 @@ const DATA_LAKE = 'c604ff05-7f1a-43c0-8e18-33bf874cb11c';
 const CLOUD_TO_PLATFORM = '9753525b-82c7-4dce-8a9b-5ccfce2b9876';
 const PROFILE_TO_CLOUD = '71471eba-b620-49e4-90fd-23f1fa0174d8';
 
-export interface WalkthroughOptions {
+export interface WalkthroughOptions extends S3Access {
   customers: number;
-  s3: S3Client;
-  s3Endpoint: string;
-  s3AccessKeyId: string;
-  s3SecretAccessKey: string;
-  s3Region: string;
   /** Bucket names are suffixed so several runs (tests) never share objects. */
   suffix: string;
   log: (line: string) => void;
@@ -41,19 +36,16 @@ export interface WalkthroughResult {
   temporalLinks: string[];
 }
 
-/**
- * The whole AEP workflow through the HTTP API, exactly as a user would drive it:
- * schema → dataset → S3 dataflow → identity → profile → segment job → export job → S3 destination → runs.
- * Shared by `npm run demo` and the e2e test, so the demo is what the test proves.
- */
-export async function runWalkthrough(api: ApiClient, o: WalkthroughOptions): Promise<WalkthroughResult> {
-  const log = o.log;
-  const t0 = Date.now();
-  const step = (n: number, what: string) => log(`\n[${n}/9] ${what}  (+${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-  const sample = generateCustomers(o.customers);
-  const sourceBucket = `openxp-landing-${o.suffix}`;
-  const exportBucket = `openxp-exports-${o.suffix}`;
+export interface S3Access { s3: S3Client; s3Endpoint: string; s3AccessKeyId: string; s3SecretAccessKey: string; s3Region: string }
 
+/**
+ * Steps 1-3 of the workflow: schema with Email (primary) and Phone identities enabled for Profile,
+ * a profile-enabled dataset, the CSV put on S3, and a `once` S3 dataflow into the dataset, then
+ * waits for its run. Used by the walkthrough and the benchmark.
+ */
+export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: string; csv: string; describe: string; log: (line: string) => void; step: (n: number, what: string) => void }) {
+  const { log, step } = o;
+  const sourceBucket = `openxp-landing-${o.suffix}`;
   step(1, 'Schema: XDM Individual Profile + contact, demographic and loyalty field groups; Email identity; enabled for Profile');
   const schema = await api.ok('POST', '/data/foundation/schemaregistry/tenant/schemas', {
     title: `Loyalty customers ${o.suffix}`, type: 'object', description: 'Customers from the CRM export',
@@ -77,9 +69,9 @@ export async function runWalkthrough(api: ApiClient, o: WalkthroughOptions): Pro
   const datasetId = String(dsRef).split('/').pop()!;
   log(`  dataset ${datasetId}`);
 
-  step(3, `Source: ${o.customers} customers as CSV on S3 (${sample.expected.rows} rows, ${sample.expected.failedRows} deliberately bad)`);
+  step(3, `Source: ${o.describe}`);
   await ensureBucket(o.s3, sourceBucket);
-  await o.s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: 'crm/customers-001.csv', Body: sample.csv, ContentType: 'text/csv' }));
+  await o.s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: 'crm/customers-001.csv', Body: o.csv, ContentType: 'text/csv' }));
   const conn = await api.ok('POST', '/data/foundation/flowservice/connections', {
     name: 'Landing bucket', connectionSpec: { id: S3_SOURCE, version: '1.0' },
     auth: { specName: 'Access Key', params: { s3AccessKey: o.s3AccessKeyId, s3SecretKey: o.s3SecretAccessKey, serviceUrl: o.s3Endpoint, region: o.s3Region } },
@@ -108,14 +100,29 @@ export async function runWalkthrough(api: ApiClient, o: WalkthroughOptions): Pro
       if (line !== last) log((last = line));
     } },
   );
-  const run = runs.items[0];
+  return { schema, datasetId, flow, run: runs.items[0] };
+}
+
+/**
+ * The whole AEP workflow through the HTTP API, exactly as a user would drive it:
+ * schema → dataset → S3 dataflow → identity → profile → segment job → export job → S3 destination → runs.
+ * Shared by `npm run demo` and the e2e test, so the demo is what the test proves.
+ */
+export async function runWalkthrough(api: ApiClient, o: WalkthroughOptions): Promise<WalkthroughResult> {
+  const log = o.log;
+  const t0 = Date.now();
+  const step = (n: number, what: string) => log(`\n[${n}/9] ${what}  (+${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  const sample = generateCustomers(o.customers);
+  const exportBucket = `openxp-exports-${o.suffix}`;
+
+  const { schema, datasetId, flow, run } = await ingestCustomers(api, { ...o, csv: sample.csv, describe: `${o.customers} customers as CSV on S3 (${sample.expected.rows} rows, ${sample.expected.failedRows} deliberately bad)`, step });
   const batchId = run.batchId;
   const batch = (await api.ok('GET', `/data/foundation/catalog/batches/${batchId}`))[batchId];
   const meta = await api.ok('GET', `/data/foundation/export/batches/${batchId}/meta?path=row_errors`);
   const rowErrors: any[] = [];
   for (const f of meta.data) {
-    const text: string = (await api.call('GET', `/data/foundation/export/batches/${batchId}/failed?path=${encodeURIComponent(f.name)}`)).body as any;
-    for (const line of String(typeof text === 'string' ? text : JSON.stringify(text)).split('\n').filter(Boolean)) rowErrors.push(JSON.parse(line));
+    const { text } = await api.call('GET', `/data/foundation/export/batches/${batchId}/failed?path=${encodeURIComponent(f.name)}`);
+    for (const line of text.split('\n').filter(Boolean)) rowErrors.push(JSON.parse(line));
   }
   log(`  batch ${batchId}: ${batch.status}, ${batch.metrics.outputRecordCount} records ingested, ${batch.metrics.failedRecordCount} failed`);
   for (const e of rowErrors.slice(0, 3)) log(`    row ${e.rowNumber}: ${e._errors[0].code} ${e._errors[0].message}`);
