@@ -76,7 +76,7 @@ export function createIngestionActivities(deps: ActivityDeps) {
       const result: FileResult = resume?.result ?? { key: input.file.key, bytes: input.file.size, input: 0, output: 0, failed: 0, graphsMerged: 0, errorCounts: {} };
       const after = resume?.row ?? 0;
       try {
-        await recoverWrites(stores);
+        await recoverWrites(stores, writeScope(input));
         const { source, base, mappingSet } = await loadFlow(input.sandbox, input.flowId);
         const dataset = await stores.datasets.get(input.sandbox, input.datasetId);
         if (!dataset) throw new DomainError('NOT_FOUND', `Dataset ${input.datasetId} not found`);
@@ -152,6 +152,9 @@ export function createIngestionActivities(deps: ActivityDeps) {
   };
 }
 
+/** The writer scope of one file of one run: what a retry of `ingestFile` recovers. */
+const writeScope = (i: IngestionRunInput & { file: SourceFile }) => `ingest/${i.sandbox}/${i.runId}/${i.file.key}`;
+
 function partialPercent(flow: Flow): number {
   const t = flow.transformations.find((x) => x.params?.partialIngestionPercentage !== undefined)?.params.partialIngestionPercentage;
   return typeof t === 'number' ? t : 5;
@@ -170,7 +173,7 @@ async function writeChunk(deps: ActivityDeps, input: IngestionRunInput & { batch
   }
   if (good.length) {
     await insertNew(stores.datasetRecords, good.map((c) => ({ _id: key(c.row), sandbox, datasetId, batchId, record: c.outcome.record!.data })));
-    const w = await writeRecords(stores, sandbox, datasetId, batchId, good.map((c) => c.outcome.record!), deps.now());
+    const w = await writeRecords(stores, sandbox, datasetId, batchId, good.map((c) => c.outcome.record!), deps.now(), writeScope(input));
     result.graphsMerged += w.graphsMerged;
   }
   result.input += chunk.length;

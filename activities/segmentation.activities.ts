@@ -29,7 +29,7 @@ export function createSegmentationActivities(deps: ActivityDeps) {
         status: 'PROCESSING', updateTime: now,
         metrics: { ...job.metrics, totalTime: { startTimeInMs: job.creationTime }, profileSegmentationTime: { startTimeInMs: now } },
       });
-      return { segmentIds: job.segments.map((s) => s.segmentId), partitions: PROFILE_PARTITIONS };
+      return { segmentIds: job.segments.map((s) => s.segmentId), partitions: slices(stores) };
     },
 
     /**
@@ -39,8 +39,9 @@ export function createSegmentationActivities(deps: ActivityDeps) {
      */
     async evaluatePartition(input: { sandbox: string; jobId: string; partition: number; now: string }): Promise<PartitionCounts> {
       const job = (await stores.segmentJobs.get(input.sandbox, input.jobId)) as SegmentJob;
-      const base = { sandbox: input.sandbox, partition: input.partition };
-      await recoverWrites(stores);
+      const n = slices(stores);
+      const base = { sandbox: input.sandbox, partition: { $in: Array.from({ length: PROFILE_PARTITIONS }, (_, i) => i).filter((i) => i % n === input.partition) } };
+      await recoverWrites(stores, partitionScope(input));
       if (stores.writeMode === 'deleteInsert') return evaluateInMemory(deps, job, base, input);
       const out: PartitionCounts = { totalProfiles: await profiles.countDocuments(base), bySegment: {} };
       for (const { segmentId, segment } of job.segments) {
@@ -89,6 +90,16 @@ export function createSegmentationActivities(deps: ActivityDeps) {
   };
 }
 
+/**
+ * How many slices a job splits the profiles into (each slice = the partitions p with p % n = slice).
+ * MongoDB: one per stored partition, so more workers go faster. FerretDB scans the whole collection
+ * per query whatever the slice size, so there one slice per core of the 2-core machine is cheaper.
+ */
+const slices = (stores: ActivityDeps['stores']) => (stores.writeMode === 'deleteInsert' ? 2 : PROFILE_PARTITIONS);
+
+/** The writer scope of one partition of one job: what a retry of `evaluatePartition` recovers. */
+const partitionScope = (i: { sandbox: string; jobId: string; partition: number }) => `segment-job/${i.sandbox}/${i.jobId}/${i.partition}`;
+
 /** A definition's AST; a definition that no longer parses fails the job without retries. */
 function segmentAst(segmentId: string, expression: SegmentDefinition['expression']) {
   try {
@@ -102,7 +113,7 @@ function segmentAst(segmentId: string, expression: SegmentDefinition['expression
  * The same transitions computed in memory: one read of the partition, one bulk write of the
  * changed profiles. Used where per-document updates are slow (FerretDB on SQLite).
  */
-async function evaluateInMemory(deps: ActivityDeps, job: SegmentJob, base: { sandbox: string; partition: number }, input: { jobId: string; now: string }): Promise<PartitionCounts> {
+async function evaluateInMemory(deps: ActivityDeps, job: SegmentJob, base: { sandbox: string; partition: { $in: number[] } }, input: { sandbox: string; jobId: string; partition: number; now: string }): Promise<PartitionCounts> {
   const docs = await deps.stores.profiles.profiles.find(base).toArray();
   const out: PartitionCounts = { totalProfiles: docs.length, bySegment: {} };
   const changed = new Map<string, (typeof docs)[number]>();
@@ -123,12 +134,12 @@ async function evaluateInMemory(deps: ActivityDeps, job: SegmentJob, base: { san
     out.bySegment[segmentId] = counts;
     Context.current().heartbeat();
   }
-  await replaceDocs(deps.stores.profiles.profiles, [...changed.values()], deps.stores.writeMode);
+  await replaceDocs(deps.stores.profiles.profiles, [...changed.values()], deps.stores.writeMode, partitionScope(input));
   return out;
 }
 
 /** Fallback for expressions that cannot be pushed down: scan the partition and evaluate in memory. */
-async function matchInMemory(deps: ActivityDeps, base: { sandbox: string; partition: number }, ast: ReturnType<typeof expressionAst>, now: string): Promise<string[]> {
+async function matchInMemory(deps: ActivityDeps, base: { sandbox: string; partition: { $in: number[] } }, ast: ReturnType<typeof expressionAst>, now: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const p of deps.stores.profiles.profiles.find(base)) {
     if (evaluatePql(ast, p as any, { now: new Date(now) })) ids.push(p._id);

@@ -8,8 +8,8 @@ const book = proxyActivities<SegmentationActivities>(presets.bookkeeping);
 const evalActs = proxyActivities<SegmentationActivities>(presets.streaming);
 
 /**
- * A segment job: every requested segment evaluated in one pass per profile partition, the
- * partitions spread over workers (FAN_OUT at a time). One pinned `now` for the whole job.
+ * A segment job: every requested segment evaluated in one pass per slice of the profiles, the
+ * slices spread over workers (FAN_OUT at a time). One pinned `now` for the whole job.
  * Id `segment-job/{sandbox}/{jobId}`; cancelling marks the job CANCELLED.
  */
 export async function segmentJobWorkflow(input: SegmentJobWorkflowInput): Promise<string> {

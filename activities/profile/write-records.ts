@@ -31,7 +31,7 @@ const groupBy = <T>(xs: T[], key: (x: T) => string) => {
 
 /**
  * Links a chunk's identities into the stored graph, writes profile fragments, and re-materialises
- * the merged profile of every graph touched.
+ * the merged profile of every graph touched. `scope` names the writer for crash recovery.
  *
  * Only what already existed is read back: an identity seen for the first time can have no stored
  * fragment, and a graph born in this chunk (all of its identities new) has no stored fragments,
@@ -40,7 +40,7 @@ const groupBy = <T>(xs: T[], key: (x: T) => string) => {
  * replaced. Re-running a chunk gives the same result. Concurrent writers to the same graphs are not
  * yet coordinated (FerretDB has no transactions): ingestion runs the files of a flow one at a time.
  */
-export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number): Promise<WriteResult> {
+export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number, scope: string): Promise<WriteResult> {
   if (!records.length) return { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0 };
   const existing = await stores.identities.graphsOf(sandbox, [...new Set(records.flatMap((r) => r.identities))]);
 
@@ -73,7 +73,7 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
     if (!cur.batchIds.includes(batchId)) cur.batchIds.push(batchId);
     frags.set(fragIds[i], cur);
   });
-  await stores.profiles.putFragments(sandbox, [...frags.values()], stored);
+  await stores.profiles.putFragments(sandbox, [...frags.values()], stored, scope);
 
   // Merged profiles: graphs born here from memory, the others from what is stored.
   const graphIds = [...new Set(assign.values())];
@@ -89,6 +89,6 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
     entity.identityMap = identityMap;
     return { graphId, partition: partitionOf(graphId), entity, sources: [...new Set(gf.map((f) => f.datasetId))].sort(), lastModifiedAt: now };
   });
-  await stores.profiles.putProfiles(sandbox, profiles, fresh, [...merged.keys()]);
+  await stores.profiles.putProfiles(sandbox, profiles, fresh, [...merged.keys()], scope);
   return { graphsTouched: graphIds.length, graphsMerged: merged.size, profilesWritten: profiles.length };
 }

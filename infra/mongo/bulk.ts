@@ -17,7 +17,12 @@ export async function detectWriteMode(db: Db): Promise<WriteMode> {
   return 'ferretdbVersion' in info ? 'deleteInsert' : 'upsert';
 }
 
-export async function replaceDocs<T extends { _id: string }>(coll: Collection<T>, docs: T[], mode: WriteMode): Promise<void> {
+/**
+ * Replaces existing documents. `scope` names the writer (an activity and its unit of work, e.g.
+ * `ingest/<run>/<file>`): its redo entries are replayed only by a later write of the same scope,
+ * i.e. by the retry of the attempt that died, never under a concurrent writer's feet.
+ */
+export async function replaceDocs<T extends { _id: string }>(coll: Collection<T>, docs: T[], mode: WriteMode, scope: string): Promise<void> {
   if (!docs.length) return;
   const unique = [...new Map(docs.map((d) => [d._id, d])).values()];
   if (mode === 'upsert') {
@@ -25,24 +30,24 @@ export async function replaceDocs<T extends { _id: string }>(coll: Collection<T>
     return;
   }
   const redo = coll.db.collection<RedoEntry>(REDO);
-  await replayRedo(coll);
-  const ids = unique.map((d) => d._id);
-  await redo.insertMany(unique.map((doc) => ({ _id: `${coll.collectionName}|${doc._id}`, coll: coll.collectionName, doc })), { ordered: false });
-  await coll.deleteMany({ _id: { $in: ids } } as any);
+  await replayRedo(coll, scope);
+  const entryId = (id: string) => `${scope}|${coll.collectionName}|${id}`;
+  await redo.insertMany(unique.map((doc) => ({ _id: entryId(doc._id), scope, coll: coll.collectionName, doc })), { ordered: false });
+  await coll.deleteMany({ _id: { $in: unique.map((d) => d._id) } } as any);
   await coll.insertMany(unique as any[], { ordered: false });
-  await redo.deleteMany({ _id: { $in: ids.map((id) => `${coll.collectionName}|${id}`) } });
+  await redo.deleteMany({ _id: { $in: unique.map((d) => entryId(d._id)) } });
 }
 
 const REDO = '_redo';
-interface RedoEntry { _id: string; coll: string; doc: Document }
+interface RedoEntry { _id: string; scope: string; coll: string; doc: Document }
 
-/** Finishes replacements a crashed writer left half done: re-inserts the logged new versions. */
-export async function replayRedo(coll: Collection<any>): Promise<number> {
+/** Finishes the replacements a crashed writer of this scope left half done: re-inserts the logged new versions. */
+export async function replayRedo(coll: Collection<any>, scope: string): Promise<number> {
   const redo = coll.db.collection<RedoEntry>(REDO);
-  const pending = await redo.find({ coll: coll.collectionName }).toArray();
+  const pending = await redo.find({ scope, coll: coll.collectionName }).toArray();
   if (!pending.length) return 0;
   await coll.deleteMany({ _id: { $in: pending.map((p) => p.doc._id) } });
-  await coll.insertMany(pending.map((p) => p.doc), { ordered: false });
+  await insertNew(coll, pending.map((p) => p.doc));
   await redo.deleteMany({ _id: { $in: pending.map((p) => p._id) } });
   return pending.length;
 }

@@ -50,11 +50,11 @@ export class ProfileRepo {
   }
 
   /** Writes fragments: `stored` ones existed before this write (replaced), the others are new (inserted). */
-  async putFragments(sandbox: string, frags: (Fragment & { graphId: string; batchIds: string[] })[], stored: Set<string>): Promise<void> {
+  async putFragments(sandbox: string, frags: (Fragment & { graphId: string; batchIds: string[] })[], stored: Set<string>, scope: string): Promise<void> {
     const docs = frags.map((f): FragmentDoc => ({
       _id: this.fragmentId(sandbox, f.datasetId, f.recordKey), sandbox, datasetId: f.datasetId, recordKey: f.recordKey, graphId: f.graphId, data: f.data, pathTs: enc(f.pathTs), batchIds: f.batchIds,
     }));
-    await replaceDocs(this.fragments, docs.filter((d) => stored.has(d._id)), this.mode);
+    await replaceDocs(this.fragments, docs.filter((d) => stored.has(d._id)), this.mode, scope);
     await insertNew(this.fragments, docs.filter((d) => !stored.has(d._id)));
   }
 
@@ -73,12 +73,12 @@ export class ProfileRepo {
    * by segment jobs) and are replaced; profiles of graphs born in this write are inserted.
    * Profiles of merged-away graphs are dropped.
    */
-  async putProfiles(sandbox: string, profiles: Omit<ProfileDoc, '_id' | 'sandbox' | 'segmentMembership'>[], fresh: Set<string>, removedGraphs: string[]): Promise<void> {
+  async putProfiles(sandbox: string, profiles: Omit<ProfileDoc, '_id' | 'sandbox' | 'segmentMembership'>[], fresh: Set<string>, removedGraphs: string[], scope: string): Promise<void> {
     const doc = (p: (typeof profiles)[number]): ProfileDoc => ({ _id: `${sandbox}|${p.graphId}`, sandbox, ...p });
     const older = profiles.filter((p) => !fresh.has(p.graphId)).map(doc);
     if (older.length) {
       const prior = new Map((await this.profiles.find({ _id: { $in: older.map((d) => d._id) } }, { projection: { segmentMembership: 1 } }).toArray()).map((d) => [d._id, d.segmentMembership]));
-      await replaceDocs(this.profiles, older.map((d) => (prior.get(d._id) ? { ...d, segmentMembership: prior.get(d._id) } : d)), this.mode);
+      await replaceDocs(this.profiles, older.map((d) => (prior.get(d._id) ? { ...d, segmentMembership: prior.get(d._id) } : d)), this.mode, scope);
     }
     await insertNew(this.profiles, profiles.filter((p) => fresh.has(p.graphId)).map(doc));
     if (removedGraphs.length) await this.profiles.deleteMany({ _id: { $in: removedGraphs.map((g) => `${sandbox}|${g}`) } });

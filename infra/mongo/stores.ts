@@ -38,7 +38,7 @@ export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
 
 export type Stores = ReturnType<typeof createStores>;
 
-/** Completes replacements a crashed attempt left half done; activities that replace call it first. */
-export async function recoverWrites(stores: Stores): Promise<void> {
-  for (const coll of [stores.profiles.fragments, stores.profiles.profiles]) await replayRedo(coll);
+/** Completes the replacements a crashed attempt of this scope left half done; activities that replace call it first. */
+export async function recoverWrites(stores: Stores, scope: string): Promise<void> {
+  for (const coll of [stores.profiles.fragments, stores.profiles.profiles]) await replayRedo(coll, scope);
 }

@@ -26,16 +26,17 @@ describe('bulk writes on the real server', () => {
   it('replaceDocs replaces in the mode the server needs', async () => {
     const mode = await detectWriteMode(client.db(testConfig().mongo.db));
     expect(mode).toBe('deleteInsert'); // the test stack runs FerretDB
-    await replaceDocs(coll, [{ _id: 'a', v: 9 }], mode);
+    await replaceDocs(coll, [{ _id: 'a', v: 9 }], mode, 'test');
     expect(await coll.findOne({ _id: 'a' })).toEqual({ _id: 'a', v: 9 });
   });
 
   it('a crash between delete and insert loses nothing: the redo log is replayed', async () => {
     // What a writer that died after its delete leaves behind: the logged new version, the old one gone.
-    await client.db(testConfig().mongo.db).collection('_redo').insertOne({ _id: `${coll.collectionName}|b` as any, coll: coll.collectionName, doc: { _id: 'b', v: 7 } });
+    await client.db(testConfig().mongo.db).collection('_redo').insertOne({ _id: `dead-writer|${coll.collectionName}|b` as any, scope: 'dead-writer', coll: coll.collectionName, doc: { _id: 'b', v: 7 } });
     await coll.deleteOne({ _id: 'b' });
-    expect(await replayRedo(coll)).toBe(1);
+    expect(await replayRedo(coll, 'another-writer')).toBe(0); // never replays a concurrent writer's log
+    expect(await replayRedo(coll, 'dead-writer')).toBe(1);
     expect(await coll.findOne({ _id: 'b' })).toEqual({ _id: 'b', v: 7 });
-    expect(await replayRedo(coll)).toBe(0);
+    expect(await replayRedo(coll, 'dead-writer')).toBe(0);
   });
 });
