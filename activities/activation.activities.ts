@@ -8,6 +8,7 @@ import type { RunRecord } from '../domain/flow/model';
 import { getPath } from '../domain/shared/paths';
 import { uploadStream } from '../infra/s3/client';
 import type { ActivityDeps } from './deps';
+import { withKeepAlive } from './heartbeat';
 import { membershipFilter } from './export.activities';
 
 export interface ActivationInput { sandbox: string; flowId: string; runId: string; startedAt: number }
@@ -54,20 +55,22 @@ export function createActivationActivities(deps: ActivityDeps) {
       const upload = uploadStream(deps.s3For(base), bucket, key, out, 'text/csv');
       let rows = 0;
       let after: string | undefined;
-      for (;;) {
-        const page = await stores.profiles.scan(input.sandbox, membershipFilter([{ segmentId: input.segmentId }]), after, 1000).toArray();
-        if (!page.length) break;
-        for (const p of page) {
-          const row = attributes.map((a) => {
-            const v = getPath(p.entity, a);
-            return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-          });
-          if (!csv.write(row)) await new Promise((r) => csv.once('drain', r));
-          rows++;
+      await withKeepAlive(async () => {
+        for (;;) {
+          const page = await stores.profiles.scan(input.sandbox, membershipFilter([{ segmentId: input.segmentId }]), after, 1000).toArray();
+          if (!page.length) break;
+          for (const p of page) {
+            const row = attributes.map((a) => {
+              const v = getPath(p.entity, a);
+              return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+            });
+            if (!csv.write(row)) await new Promise((r) => csv.once('drain', r));
+            rows++;
+          }
+          after = page[page.length - 1]._id;
+          Context.current().heartbeat({ rows });
         }
-        after = page[page.length - 1]._id;
-        Context.current().heartbeat({ rows });
-      }
+      }, () => ({ rows }));
       csv.end();
       await upload;
       return { segmentId: input.segmentId, bucket, key, rows, bytes };

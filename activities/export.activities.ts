@@ -4,6 +4,7 @@ import type { ExportJob } from '../domain/segment/model';
 import { MEMBERSHIP_PREFIX } from '../domain/segment/expression';
 import { getPath, setPath } from '../domain/shared/paths';
 import type { ActivityDeps } from './deps';
+import { withKeepAlive } from './heartbeat';
 import { insertNew } from '../infra/mongo/bulk';
 
 /** Profiles qualifying for any of the filter's segments (realized or existing unless statuses are given). */
@@ -44,17 +45,19 @@ export function createExportActivities(deps: ActivityDeps) {
       await stores.exportJobs.update(input.sandbox, job.id, { status: 'PROCESSING', destination: { ...job.destination, batchId }, metrics: { totalTime: { startTimeMs: job.creationTime }, profileExportTime: { startTimeMs: now } }, updateTime: now });
       let after = cursor?.after;
       let exported = cursor?.exported ?? 0;
-      for (;;) {
-        const page = await stores.profiles.scan(input.sandbox, membershipFilter(job.filter.segments), after, 1000).toArray();
-        if (!page.length) break;
-        await insertNew(stores.datasetRecords, page.map((p) => {
-          const _id = `${input.sandbox}|${batchId}|${p._id}`;
-          return { _id, sandbox: input.sandbox, datasetId: job.destination.datasetId, batchId, record: pickFields(p.entity, job.fields) };
-        }));
-        exported += page.length;
-        after = page[page.length - 1]._id;
-        ctx.heartbeat({ after, exported });
-      }
+      await withKeepAlive(async () => {
+        for (;;) {
+          const page = await stores.profiles.scan(input.sandbox, membershipFilter(job.filter.segments), after, 1000).toArray();
+          if (!page.length) break;
+          await insertNew(stores.datasetRecords, page.map((p) => {
+            const _id = `${input.sandbox}|${batchId}|${p._id}`;
+            return { _id, sandbox: input.sandbox, datasetId: job.destination.datasetId, batchId, record: pickFields(p.entity, job.fields) };
+          }));
+          exported += page.length;
+          after = page[page.length - 1]._id;
+          ctx.heartbeat({ after, exported });
+        }
+      }, () => ({ after, exported }));
       const end = deps.now();
       await stores.batches.update(input.sandbox, batchId, { status: 'success', updated: end, completed: end, metrics: { inputByteSize: 0, inputFileCount: 0, inputRecordCount: exported, outputRecordCount: exported, failedRecordCount: 0 } });
       await stores.exportJobs.update(input.sandbox, job.id, {

@@ -15,6 +15,7 @@ import { loadSchemaContext } from './schema-context';
 import { readDelimited } from './ingestion/csv-source';
 import { processRow } from './ingestion/records';
 import { writeRecords } from './profile/write-records';
+import { withKeepAlive } from './heartbeat';
 import type { IncomingRecord } from './profile/write-records';
 
 export interface IngestionRunInput { sandbox: string; flowId: string; runId: string; startedAt: number }
@@ -70,38 +71,47 @@ export function createIngestionActivities(deps: ActivityDeps) {
     },
 
     /** Streams one file into the dataset and profiles; heartbeats `{row, result}` and resumes after the last heartbeated row. */
-    async ingestFile(input: IngestionRunInput & { batchId: string; datasetId: string; file: SourceFile }): Promise<FileResult> {
+    async ingestFile(input: IngestionRunInput & { batchId: string; datasetId: string; file: SourceFile; earlier?: FileResult[] }): Promise<FileResult> {
       const ctx = Context.current();
       const resume = ctx.info.heartbeatDetails as FileCursor | undefined;
       const result: FileResult = resume?.result ?? { key: input.file.key, bytes: input.file.size, input: 0, output: 0, failed: 0, graphsMerged: 0, errorCounts: {} };
       const after = resume?.row ?? 0;
+      let cursor: FileCursor = { row: after, result: structuredClone(result) };
       try {
         await recoverWrites(stores, writeScope(input));
         const { source, base, mappingSet } = await loadFlow(input.sandbox, input.flowId);
         const dataset = await stores.datasets.get(input.sandbox, input.datasetId);
         if (!dataset) throw new DomainError('NOT_FOUND', `Dataset ${input.datasetId} not found`);
         const schemaCtx = await loadSchemaContext(stores, input.sandbox, dataset.schemaRef.id);
-        const validate = createRecordValidator(schemaCtx.resolved as any);
+        const validate = createRecordValidator(schemaCtx.resolved);
         const mappings = normalizeMappings(mappingSet?.mappings ?? []);
         const body = await openObject(deps.s3For(base), input.file.bucket, input.file.key);
         const gzip = source.data.properties?.compressionType === 'gzip' || input.file.key.endsWith('.gz');
         let chunk: { row: number; raw: string; outcome: { record?: IncomingRecord; issues: RowIssue[] } }[] = [];
-        let lastRow = after;
         const flush = async () => {
           await writeChunk(deps, input, chunk, result);
-          lastRow = chunk.length ? chunk[chunk.length - 1].row : lastRow;
+          cursor = { row: chunk.length ? chunk[chunk.length - 1].row : cursor.row, result: structuredClone(result) };
           chunk = [];
-          ctx.heartbeat({ row: lastRow, result } satisfies FileCursor);
+          ctx.heartbeat(cursor);
+          // Live progress for the runs API: this file so far plus the files before it.
+          const all = [...(input.earlier ?? []), result];
+          const total = (f: (r: FileResult) => number) => all.reduce((a, r) => a + f(r), 0);
+          await stores.runs.update(input.sandbox, input.runId, {
+            updatedAt: deps.now(),
+            'metrics.recordSummary': { inputRecordCount: total((r) => r.input), outputRecordCount: total((r) => r.output), failedRecordCount: total((r) => r.failed) },
+          } as Partial<RunRecord>);
         };
-        for await (const row of readDelimited(body, { delimiter: source.data.columnDelimiter, gzip })) {
-          if (row.rowNumber <= after) continue;
-          const outcome = row.error
-            ? { issues: [{ code: ROW_ERROR.CORRUPT, message: `corrupt row: ${row.error}` }] }
-            : processRow(row.values!, mappings, schemaCtx, validate, input.startedAt);
-          chunk.push({ row: row.rowNumber, raw: row.raw, outcome });
-          if (chunk.length >= CHUNK) await flush();
-        }
-        await flush();
+        await withKeepAlive(async () => {
+          for await (const row of readDelimited(body, { delimiter: source.data.columnDelimiter, gzip })) {
+            if (row.rowNumber <= after) continue;
+            const outcome = row.error
+              ? { issues: [{ code: ROW_ERROR.CORRUPT, message: `corrupt row: ${row.error}` }] }
+              : processRow(row.values!, mappings, schemaCtx, validate, input.startedAt);
+            chunk.push({ row: row.rowNumber, raw: row.raw, outcome });
+            if (chunk.length >= CHUNK) await flush();
+          }
+          await flush();
+        }, () => cursor);
         return result;
       } catch (e) {
         throw permanent(e);

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { compileToMongo, evaluatePql } from '../domain/pql';
 import { expressionAst, MEMBERSHIP_PREFIX, PROFILE_FIELD_PREFIX } from '../domain/segment/expression';
@@ -8,6 +7,7 @@ import type { Membership } from '../domain/segment/membership';
 import { isDomainError } from '../domain/shared/errors';
 import { PROFILE_PARTITIONS } from '../infra/mongo/profile.repo';
 import type { ActivityDeps } from './deps';
+import { withKeepAlive } from './heartbeat';
 import { replaceDocs } from '../infra/mongo/bulk';
 import { recoverWrites } from '../infra/mongo/stores';
 
@@ -38,26 +38,27 @@ export function createSegmentationActivities(deps: ActivityDeps) {
      * nor flips its own `realized` into `existing`.
      */
     async evaluatePartition(input: { sandbox: string; jobId: string; partition: number; now: string }): Promise<PartitionCounts> {
-      const job = (await stores.segmentJobs.get(input.sandbox, input.jobId)) as SegmentJob;
-      const n = slices(stores);
-      const base = { sandbox: input.sandbox, partition: { $in: Array.from({ length: PROFILE_PARTITIONS }, (_, i) => i).filter((i) => i % n === input.partition) } };
-      await recoverWrites(stores, partitionScope(input));
-      if (stores.writeMode === 'deleteInsert') return evaluateInMemory(deps, job, base, input);
-      const out: PartitionCounts = { totalProfiles: await profiles.countDocuments(base), bySegment: {} };
-      for (const { segmentId, segment } of job.segments) {
-        if (!segment) continue;
-        const ast = segmentAst(segmentId, segment.expression);
-        const match = compileToMongo(ast, { fieldPrefix: PROFILE_FIELD_PREFIX, membershipPrefix: MEMBERSHIP_PREFIX })
-          ?? { _id: { $in: await matchInMemory(deps, base, ast, input.now) } };
-        const m = `${MEMBERSHIP_PREFIX}${segmentId}`;
-        await profiles.updateMany({ ...base, [`${m}.status`]: { $in: IN }, $nor: [match] } as any, { $set: { [`${m}.status`]: 'exited', [`${m}.lastQualificationTime`]: input.now, [`${m}.jobId`]: input.jobId } });
-        await profiles.updateMany({ $and: [{ ...base, [`${m}.status`]: { $in: IN }, [`${m}.jobId`]: { $ne: input.jobId } }, match] } as any, { $set: { [`${m}.status`]: 'existing', [`${m}.jobId`]: input.jobId } });
-        await profiles.updateMany({ $and: [{ ...base, [`${m}.status`]: { $nin: IN } }, match] } as any, { $set: { [`${m}.status`]: 'realized', [`${m}.lastQualificationTime`]: input.now, [`${m}.jobId`]: input.jobId } });
-        const count = (status: string) => profiles.countDocuments({ ...base, [`${m}.status`]: status, [`${m}.jobId`]: input.jobId } as any);
-        out.bySegment[segmentId] = { realized: await count('realized'), existing: await count('existing'), exited: await count('exited') };
-        Context.current().heartbeat();
-      }
-      return out;
+      return withKeepAlive(async () => {
+        const job = (await stores.segmentJobs.get(input.sandbox, input.jobId)) as SegmentJob;
+        const n = slices(stores);
+        const base = { sandbox: input.sandbox, partition: { $in: Array.from({ length: PROFILE_PARTITIONS }, (_, i) => i).filter((i) => i % n === input.partition) } };
+        await recoverWrites(stores, partitionScope(input));
+        if (stores.writeMode === 'deleteInsert') return evaluateInMemory(deps, job, base, input);
+        const out: PartitionCounts = { totalProfiles: await profiles.countDocuments(base), bySegment: {} };
+        for (const { segmentId, segment } of job.segments) {
+          if (!segment) continue;
+          const ast = segmentAst(segmentId, segment.expression);
+          const match = compileToMongo(ast, { fieldPrefix: PROFILE_FIELD_PREFIX, membershipPrefix: MEMBERSHIP_PREFIX })
+            ?? { _id: { $in: await matchInMemory(deps, base, ast, input.now) } };
+          const m = `${MEMBERSHIP_PREFIX}${segmentId}`;
+          await profiles.updateMany({ ...base, [`${m}.status`]: { $in: IN }, $nor: [match] } as any, { $set: { [`${m}.status`]: 'exited', [`${m}.lastQualificationTime`]: input.now, [`${m}.jobId`]: input.jobId } });
+          await profiles.updateMany({ $and: [{ ...base, [`${m}.status`]: { $in: IN }, [`${m}.jobId`]: { $ne: input.jobId } }, match] } as any, { $set: { [`${m}.status`]: 'existing', [`${m}.jobId`]: input.jobId } });
+          await profiles.updateMany({ $and: [{ ...base, [`${m}.status`]: { $nin: IN } }, match] } as any, { $set: { [`${m}.status`]: 'realized', [`${m}.lastQualificationTime`]: input.now, [`${m}.jobId`]: input.jobId } });
+          const count = (status: string) => profiles.countDocuments({ ...base, [`${m}.status`]: status, [`${m}.jobId`]: input.jobId } as any);
+          out.bySegment[segmentId] = { realized: await count('realized'), existing: await count('existing'), exited: await count('exited') };
+        }
+        return out;
+      });
     },
 
     async completeSegmentJob(input: { sandbox: string; jobId: string; results: PartitionCounts[]; error?: string; cancelled?: boolean }): Promise<SegmentJob['status']> {
@@ -132,7 +133,6 @@ async function evaluateInMemory(deps: ActivityDeps, job: SegmentJob, base: { san
       if (next?.jobId === input.jobId) counts[next.status]++;
     }
     out.bySegment[segmentId] = counts;
-    Context.current().heartbeat();
   }
   await replaceDocs(deps.stores.profiles.profiles, [...changed.values()], deps.stores.writeMode, partitionScope(input));
   return out;

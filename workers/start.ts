@@ -18,8 +18,11 @@ export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPa
 
 let runtimeInstalled = false;
 
-/** Starts one Worker per requested kind (task queue) in this process; resolves once all are polling. */
-export async function startWorkers(cfg: Config, kinds: WorkerKind[]) {
+/**
+ * Starts one Worker per requested kind (task queue) in this process; resolves once all are polling.
+ * `taskQueues` renames queues (tests run a worker they can kill on a queue of their own).
+ */
+export async function startWorkers(cfg: Config, kinds: WorkerKind[], opts: { taskQueues?: Partial<Record<WorkerKind, string>> } = {}) {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -41,13 +44,13 @@ export async function startWorkers(cfg: Config, kinds: WorkerKind[]) {
   const workers = await Promise.all(kinds.map((kind) => Worker.create({
     connection,
     namespace: cfg.temporal.namespace,
-    taskQueue: TASK_QUEUES[kind],
+    taskQueue: opts.taskQueues?.[kind] ?? TASK_QUEUES[kind],
     workflowBundle: workflowBundleCode,
     activities: activitiesByKind[kind],
     maxConcurrentActivityTaskExecutions: 8,
   })));
   const running = workers.map((w) => w.run());
-  log.info({ queues: kinds.map((k) => TASK_QUEUES[k]) }, 'workers polling');
+  log.info({ queues: kinds.map((k) => opts.taskQueues?.[k] ?? TASK_QUEUES[k]) }, 'workers polling');
   return {
     async shutdown() {
       workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());

@@ -19,7 +19,7 @@ export async function ingestionRunWorkflow(input: IngestionRunWorkflowInput) {
     prepared = await book.prepareIngestionRun(base);
     // Files of one flow run one after another: identity merges of one sandbox are not yet safe to run concurrently.
     for (const file of prepared.files) {
-      results.push(await stream.ingestFile({ ...base, batchId: prepared.batchId, datasetId: prepared.datasetId, file }));
+      results.push(await stream.ingestFile({ ...base, batchId: prepared.batchId, datasetId: prepared.datasetId, file, earlier: [...results] }));
     }
   } catch (err) {
     const message = failureMessage(err);

@@ -10,7 +10,7 @@ export const presets = {
   },
   streaming: {
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
   },
 } satisfies Record<string, ActivityOptions>;
