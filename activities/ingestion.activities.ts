@@ -1,35 +1,35 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError, isDomainError } from '../domain/shared/errors';
-import { normalizeMappings, ROW_ERROR } from '../domain/ingest/mapping';
-import type { RowIssue } from '../domain/ingest/mapping';
-import { parseS3Path } from '../domain/flow/model';
-import type { Flow, RunRecord } from '../domain/flow/model';
+import { ROW_ERROR } from '../domain/ingest/mapping';
+import { advanceWatermark, emptyRunMetrics, parseS3Path, selectNewObjects, sourceFormatOf } from '../domain/flow/model';
+import type { Flow, RunRecord, SourceFormat, Watermark } from '../domain/flow/model';
 import type { Batch } from '../domain/catalog/model';
-import { listObjects, openObject } from '../infra/s3/client';
-import { insertNew } from '../infra/mongo/bulk';
-import { recoverWrites } from '../infra/mongo/stores';
-import { createRecordValidator } from '../infra/xdm/validator';
+import { GUARDRAIL_ERROR, INGEST_LIMITS } from '../domain/ingest/guardrails';
+import { listObjects } from '../infra/s3/client';
 import type { ActivityDeps } from './deps';
-import { loadSchemaContext } from './schema-context';
-import { readDelimited } from './ingestion/csv-source';
-import { processRow } from './ingestion/records';
-import { writeRecords } from './profile/write-records';
-import { withKeepAlive } from './heartbeat';
-import type { IncomingRecord } from './profile/write-records';
+import { ingestFile } from './ingestion/ingest-file';
+import type { FileResult, IngestFile, IngestJob } from './ingestion/job';
 
-export interface IngestionRunInput { sandbox: string; flowId: string; runId: string; startedAt: number }
-export interface SourceFile { bucket: string; key: string; size: number; etag: string }
-export interface PreparedRun { batchId: string; datasetId: string; files: SourceFile[] }
-export interface FileResult { key: string; bytes: number; input: number; output: number; failed: number; graphsMerged: number; errorCounts: Record<string, number> }
-export interface FileCursor { row: number; result: FileResult }
+export type { FileResult, IngestFile, IngestJob } from './ingestion/job';
+export interface FlowRunInput { sandbox: string; flowId: string; runId: string; startedAt: number; trigger: RunRecord['trigger']; workflowId: string; temporalRunId: string }
+/** A prepared job; its file list is kept in Mongo (`runFiles`) and read in pages, so histories stay small. */
+export interface PreparedRun { job: IngestJob; fileCount: number }
+export interface FinalizeInput { job: IngestJob; files: Pick<IngestFile, 'key' | 'etag' | 'lastModified'>[]; fileCount: number; totals: FileResult; error?: string }
 
-/** Rows per write round; FerretDB scans a collection per lookup, so fewer, larger rounds are faster. */
-const CHUNK = 2500;
-const permanent = (e: unknown) =>
-  isDomainError(e) ? ApplicationFailure.nonRetryable(e.message, e.code) : e;
+const runFilesId = (job: IngestJob) => `${job.sandbox}|${job.batchId}`;
+const permanent = (e: unknown) => (isDomainError(e) ? ApplicationFailure.nonRetryable(e.message, e.code) : e);
+const guard = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+  try {
+    return await fn(...a);
+  } catch (e) {
+    throw permanent(e);
+  }
+};
 
-export function createIngestionActivities(deps: ActivityDeps) {
+/** The landing area of the batch ingestion API: where uploaded files wait for COMPLETE. */
+export const landingPrefix = (sandbox: string, batchId: string) => `batches/${sandbox}/${batchId}/`;
+
+export function createIngestionActivities(deps: ActivityDeps, opts: { landingBucket: string }) {
   const { stores } = deps;
 
   async function loadFlow(sandbox: string, flowId: string) {
@@ -41,158 +41,121 @@ export function createIngestionActivities(deps: ActivityDeps) {
     const base = await stores.connections.get(sandbox, source.baseConnectionId);
     if (!base) throw new DomainError('NOT_FOUND', `Base connection ${source.baseConnectionId} not found`);
     const mappingId = flow.transformations.find((t) => t.name === 'Mapping')?.params.mappingId as string | undefined;
-    const mappingSet = mappingId ? await stores.mappingSets.get(sandbox, mappingId) : null;
-    return { flow, source, target, base, mappingSet, datasetId: String(target.params.dataSetId) };
+    return { flow, source, base, mappingId, datasetId: String(target.params.dataSetId) };
+  }
+
+  /** Opens (idempotently) the batch of a job; batch id = run id for dataflow runs. */
+  async function openBatch(job: IngestJob, format: SourceFormat, fileCount: number, related: Batch['relatedObjects']) {
+    const now = deps.now();
+    if (await stores.batches.get(job.sandbox, job.batchId)) {
+      await stores.batches.update(job.sandbox, job.batchId, { status: 'processing', updated: now, 'metrics.inputFileCount': fileCount } as never);
+      return;
+    }
+    await stores.batches.put(job.sandbox, {
+      id: job.batchId, status: 'processing', relatedObjects: [{ type: 'dataSet', id: job.datasetId }, ...related],
+      inputFormat: { format: format.format === 'delimited' ? 'csv' : format.format },
+      metrics: { inputByteSize: 0, inputFileCount: fileCount, inputRecordCount: 0, outputRecordCount: 0, failedRecordCount: 0 },
+      errors: [], tags: { acp_enableErrorDiagnostics: ['true'], acp_partialIngestionPercent: [String(job.partialPercent)] }, created: now, updated: now,
+    });
+  }
+
+  async function saveFiles(job: IngestJob, files: IngestFile[]): Promise<PreparedRun> {
+    await stores.runFiles.replaceOne({ _id: runFilesId(job) }, { files }, { upsert: true });
+    return { job, fileCount: files.length };
   }
 
   return {
-    /** Lists the new source files and opens the run's batch. Idempotent: batch id = run id. */
-    async prepareIngestionRun(input: IngestionRunInput): Promise<PreparedRun> {
-      try {
-        const { flow, source, base, datasetId } = await loadFlow(input.sandbox, input.flowId);
-        const { bucket, prefix, match } = parseS3Path(source.params.path, source.params.recursive);
-        const seen = new Set<string>(((flow.inheritedAttributes?.ingestedFiles as string[]) ?? []));
-        const objects = await listObjects(deps.s3For(base), bucket, prefix);
-        const files = objects.filter((o) => match.test(o.key) && !seen.has(`${o.key}@${o.etag}`)).sort((a, b) => a.key.localeCompare(b.key))
-          .map((o) => ({ bucket, key: o.key, size: o.size, etag: o.etag }));
-        const now = deps.now();
-        const batch: Batch = {
-          id: input.runId, status: 'processing', relatedObjects: [{ type: 'dataSet', id: datasetId }, { type: 'flow', id: flow.id }, { type: 'run', id: input.runId }],
-          inputFormat: { format: source.data.format === 'delimited' ? 'csv' : source.data.format },
-          metrics: { inputByteSize: 0, inputFileCount: files.length, inputRecordCount: 0, outputRecordCount: 0, failedRecordCount: 0 },
-          errors: [], tags: { acp_enableErrorDiagnostics: ['true'], acp_partialIngestionPercent: [String(partialPercent(flow))] }, created: now, updated: now,
-        };
-        if (!(await stores.batches.get(input.sandbox, batch.id))) await stores.batches.put(input.sandbox, batch);
-        await stores.runs.update(input.sandbox, input.runId, { batchId: batch.id, updatedAt: now, 'metrics.fileSummary.inputFileCount': files.length } as Partial<RunRecord>);
-        return { batchId: batch.id, datasetId, files };
-      } catch (e) {
-        throw permanent(e);
-      }
-    },
+    /** Creates the run record if the API did not (scheduled runs), lists the objects new since the flow's watermark and opens the batch. */
+    prepareIngestionRun: guard(async (input: FlowRunInput): Promise<PreparedRun> => {
+      const { flow, source, base, mappingId, datasetId } = await loadFlow(input.sandbox, input.flowId);
+      await ensureRunRecord(deps, input, flow);
+      const { bucket, prefix, match } = parseS3Path(source.params.path, source.params.recursive);
+      const objects = (await listObjects(deps.s3For(base), bucket, prefix)).filter((o) => match.test(o.key));
+      const wm = flow.inheritedAttributes?.watermark as Watermark | undefined;
+      const files = selectNewObjects(objects, wm, flow.scheduleParams).map((o, index) => ({ bucket, key: o.key, size: o.size, etag: o.etag, lastModified: o.lastModified, format: sourceFormatOf(source.data, o.key), index }));
+      const job: IngestJob = { sandbox: input.sandbox, batchId: input.runId, datasetId, startedAt: input.startedAt, runId: input.runId, flowId: flow.id, mappingId, connectionId: base.id, partialPercent: partialPercent(flow) };
+      await openBatch(job, sourceFormatOf(source.data), files.length, [{ type: 'flow', id: flow.id }, { type: 'run', id: input.runId }]);
+      await stores.runs.update(input.sandbox, input.runId, { batchId: job.batchId, updatedAt: deps.now(), 'metrics.fileSummary.inputFileCount': files.length } as Partial<RunRecord>);
+      return saveFiles(job, files);
+    }),
 
-    /** Streams one file into the dataset and profiles; heartbeats `{row, result}` and resumes after the last heartbeated row. */
-    async ingestFile(input: IngestionRunInput & { batchId: string; datasetId: string; file: SourceFile; earlier?: FileResult[] }): Promise<FileResult> {
-      const ctx = Context.current();
-      const resume = ctx.info.heartbeatDetails as FileCursor | undefined;
-      const result: FileResult = resume?.result ?? { key: input.file.key, bytes: input.file.size, input: 0, output: 0, failed: 0, graphsMerged: 0, errorCounts: {} };
-      const after = resume?.row ?? 0;
-      let cursor: FileCursor = { row: after, result: structuredClone(result) };
-      try {
-        await recoverWrites(stores, writeScope(input));
-        const { source, base, mappingSet } = await loadFlow(input.sandbox, input.flowId);
-        const dataset = await stores.datasets.get(input.sandbox, input.datasetId);
-        if (!dataset) throw new DomainError('NOT_FOUND', `Dataset ${input.datasetId} not found`);
-        const schemaCtx = await loadSchemaContext(stores, input.sandbox, dataset.schemaRef.id);
-        const validate = createRecordValidator(schemaCtx.resolved);
-        const mappings = normalizeMappings(mappingSet?.mappings ?? []);
-        const body = await openObject(deps.s3For(base), input.file.bucket, input.file.key);
-        const gzip = source.data.properties?.compressionType === 'gzip' || input.file.key.endsWith('.gz');
-        let chunk: { row: number; raw: string; outcome: { record?: IncomingRecord; issues: RowIssue[] } }[] = [];
-        const flush = async () => {
-          await writeChunk(deps, input, chunk, result);
-          cursor = { row: chunk.length ? chunk[chunk.length - 1].row : cursor.row, result: structuredClone(result) };
-          chunk = [];
-          ctx.heartbeat(cursor);
-          // Live progress for the runs API: this file so far plus the files before it.
-          const all = [...(input.earlier ?? []), result];
-          const total = (f: (r: FileResult) => number) => all.reduce((a, r) => a + f(r), 0);
-          await stores.runs.update(input.sandbox, input.runId, {
-            updatedAt: deps.now(),
-            'metrics.recordSummary': { inputRecordCount: total((r) => r.input), outputRecordCount: total((r) => r.output), failedRecordCount: total((r) => r.failed) },
-          } as Partial<RunRecord>);
-        };
-        await withKeepAlive(async () => {
-          for await (const row of readDelimited(body, { delimiter: source.data.columnDelimiter, gzip })) {
-            if (row.rowNumber <= after) continue;
-            const outcome = row.error
-              ? { issues: [{ code: ROW_ERROR.CORRUPT, message: `corrupt row: ${row.error}` }] }
-              : processRow(row.values!, mappings, schemaCtx, validate, input.startedAt);
-            chunk.push({ row: row.rowNumber, raw: row.raw, outcome });
-            if (chunk.length >= CHUNK) await flush();
-          }
-          await flush();
-        }, () => cursor);
-        return result;
-      } catch (e) {
-        throw permanent(e);
-      }
-    },
+    /** Lists the files uploaded to a batch of the batch ingestion API and moves it to processing. */
+    prepareBatchIngestion: guard(async (input: { sandbox: string; batchId: string; startedAt: number }): Promise<PreparedRun> => {
+      const batch = await stores.batches.get(input.sandbox, input.batchId);
+      if (!batch) throw new DomainError('NOT_FOUND', `Batch ${input.batchId} not found`);
+      const datasetId = batch.relatedObjects.find((o) => o.type === 'dataSet')!.id;
+      const format = (batch as Batch & { sourceFormat?: SourceFormat }).sourceFormat ?? { format: 'json' };
+      const prefix = landingPrefix(input.sandbox, input.batchId);
+      const objects = await listObjects(deps.s3For(), opts.landingBucket, prefix);
+      const files = objects.sort((a, b) => a.key.localeCompare(b.key)).map((o, index) => ({ bucket: opts.landingBucket, key: o.key, size: o.size, etag: o.etag, lastModified: o.lastModified, format: { ...format, compression: o.key.endsWith('.gz') ? 'gzip' as const : format.compression }, index }));
+      const pct = Number(batch.tags.acp_partialIngestionPercent?.[0] ?? 5);
+      const job: IngestJob = { sandbox: input.sandbox, batchId: input.batchId, datasetId, startedAt: input.startedAt, mappingId: batch.mappingId, partialPercent: Number.isFinite(pct) ? pct : 5 };
+      if (files.length > INGEST_LIMITS.filesPerBatch) throw new DomainError('UNPROCESSABLE', `batch has ${files.length} files; at most ${INGEST_LIMITS.filesPerBatch} are allowed (${GUARDRAIL_ERROR.BATCH_LIMIT})`);
+      await openBatch(job, format, files.length, []);
+      return saveFiles(job, files);
+    }),
 
-    /** Writes batch status (partial-ingestion threshold), run metrics and the ingested-file list. Idempotent. */
-    async finalizeIngestionRun(input: IngestionRunInput & { batchId?: string; files: SourceFile[]; results: FileResult[]; error?: string }): Promise<RunRecord['metrics']['statusSummary'] & { inputRecordCount: number; outputRecordCount: number; failedRecordCount: number }> {
+    /** One page of a prepared job's files. */
+    runFiles: guard(async (input: { job: IngestJob; offset: number; limit: number }): Promise<IngestFile[]> => {
+      const doc = await stores.runFiles.findOne({ _id: runFilesId(input.job) });
+      return (doc?.files ?? []).slice(input.offset, input.offset + input.limit);
+    }),
+
+    /** Streams one file into the dataset and profiles (heartbeated, resumable, idempotent). */
+    ingestFile: guard((input: { job: IngestJob; file: IngestFile }) => ingestFile(deps, input.job, input.file)),
+
+    /** Writes batch status (partial-ingestion threshold), run metrics and the flow's watermark. Idempotent. */
+    finalizeIngestion: guard(async (input: FinalizeInput) => {
+      const { job, totals } = input;
       const now = deps.now();
-      const flow = await stores.flows.get(input.sandbox, input.flowId);
-      const sum = (f: (r: FileResult) => number) => input.results.reduce((a, r) => a + f(r), 0);
-      const inputRecordCount = sum((r) => r.input);
-      const failedRecordCount = sum((r) => r.failed);
-      const outputRecordCount = sum((r) => r.output);
-      const codes: Record<string, number> = {};
-      for (const r of input.results) for (const [c, n] of Object.entries(r.errorCounts)) codes[c] = (codes[c] ?? 0) + n;
-      const threshold = flow ? partialPercent(flow) : 5;
-      const failedPct = inputRecordCount ? (100 * failedRecordCount) / inputRecordCount : 0;
+      const failedPct = totals.input ? (100 * totals.failed) / totals.input : 0;
+      const summary = totals.failed ? `${totals.failed} of ${totals.input} records failed (${failedPct.toFixed(2)}%; threshold ${job.partialPercent}%)` : '';
       const errors: { code: string; message: string }[] = [];
       if (input.error) errors.push({ code: 'CONNECTOR-2001-500', message: input.error });
-      if (failedRecordCount) errors.push({ code: ROW_ERROR.PARTIAL_SUMMARY, message: `${failedRecordCount} of ${inputRecordCount} records failed (${failedPct.toFixed(2)}%; threshold ${threshold}%)` });
-      const status = input.error || failedPct > threshold ? 'failed' : 'success';
-      if (input.batchId) {
-        await stores.batches.update(input.sandbox, input.batchId, {
-          status, updated: now, completed: now,
-          metrics: { inputByteSize: sum((r) => r.bytes), inputFileCount: input.files.length, inputRecordCount, outputRecordCount, failedRecordCount },
-          errors: [
-            ...(failedRecordCount ? [{ code: ROW_ERROR.PARTIAL_SUMMARY, description: errors.at(-1)!.message, recordCount: failedRecordCount }] : []),
-            ...Object.entries(codes).map(([code, recordCount]) => ({ code, description: `${recordCount} rows failed with ${code}`, recordCount })),
-          ],
-        });
+      if (totals.failed) errors.push({ code: ROW_ERROR.PARTIAL_SUMMARY, message: summary });
+      const status = input.error || failedPct > job.partialPercent ? 'failed' : 'success';
+      await stores.batches.update(job.sandbox, job.batchId, {
+        status, updated: now, completed: now,
+        metrics: { inputByteSize: totals.bytes, inputFileCount: input.fileCount, inputRecordCount: totals.input, outputRecordCount: totals.output, failedRecordCount: totals.failed, skippedRecordCount: totals.skipped },
+        errors: [
+          ...(input.error ? [{ code: 'CONNECTOR-2001-500', description: input.error }] : []),
+          ...(totals.failed ? [{ code: ROW_ERROR.PARTIAL_SUMMARY, description: summary, recordCount: totals.failed }] : []),
+          ...Object.entries(totals.errorCounts).map(([code, recordCount]) => ({ code, description: `${recordCount} rows failed with ${code}`, recordCount })),
+        ],
+      } as never);
+      if (job.runId) {
+        await stores.runs.update(job.sandbox, job.runId, {
+          updatedAt: now,
+          'metrics.durationSummary.completedAtUTC': now,
+          'metrics.sizeSummary.inputBytes': totals.bytes,
+          'metrics.recordSummary': { inputRecordCount: totals.input, outputRecordCount: totals.output, failedRecordCount: totals.failed, skippedRecordCount: totals.skipped },
+          'metrics.fileSummary.inputFileCount': input.fileCount,
+          'metrics.statusSummary': { status, errors },
+          activities: [{ id: 'ingest', name: 'Ingest files into dataset and profile', status, recordCount: totals.output }],
+        } as never);
       }
-      await stores.runs.update(input.sandbox, input.runId, {
-        updatedAt: now,
-        'metrics.durationSummary.completedAtUTC': now,
-        'metrics.sizeSummary.inputBytes': sum((r) => r.bytes),
-        'metrics.recordSummary': { inputRecordCount, outputRecordCount, failedRecordCount },
-        'metrics.fileSummary.inputFileCount': input.files.length,
-        'metrics.statusSummary': { status, errors },
-        activities: [{ id: 'ingest', name: 'Ingest files into dataset and profile', status, recordCount: outputRecordCount }],
-      } as any);
-      if (flow && status === 'success') {
-        const ingested = [...new Set([...((flow.inheritedAttributes?.ingestedFiles as string[]) ?? []), ...input.files.map((f) => `${f.key}@${f.etag}`)])];
-        await stores.flows.update(input.sandbox, flow.id, { inheritedAttributes: { ...flow.inheritedAttributes, ingestedFiles: ingested } } as Partial<Flow>);
+      if (job.flowId && status === 'success' && input.files.length) {
+        const flow = await stores.flows.get(job.sandbox, job.flowId);
+        const watermark = advanceWatermark(flow?.inheritedAttributes?.watermark as Watermark | undefined, input.files);
+        if (flow) await stores.flows.update(job.sandbox, flow.id, { 'inheritedAttributes.watermark': watermark } as Partial<Flow>);
       }
-      return { status, errors, inputRecordCount, outputRecordCount, failedRecordCount };
-    },
+      return { status, errors, inputRecordCount: totals.input, outputRecordCount: totals.output, failedRecordCount: totals.failed, skippedRecordCount: totals.skipped };
+    }),
   };
 }
 
-/** The writer scope of one file of one run: what a retry of `ingestFile` recovers. */
-const writeScope = (i: IngestionRunInput & { file: SourceFile }) => `ingest/${i.sandbox}/${i.runId}/${i.file.key}`;
+/** Scheduled runs have no API call to create their run record: the workflow's first step does. */
+async function ensureRunRecord(deps: ActivityDeps, input: FlowRunInput, flow: Flow) {
+  if (await deps.stores.runs.get(input.sandbox, input.runId)) return;
+  await deps.stores.runs.insert(input.sandbox, {
+    id: input.runId, flowId: flow.id, flowSpecId: flow.flowSpec.id, kind: 'ingestion', trigger: input.trigger, createdAt: input.startedAt, updatedAt: deps.now(),
+    workflow: { workflowId: input.workflowId, runId: input.temporalRunId }, metrics: emptyRunMetrics(input.startedAt), activities: [],
+  });
+}
 
 function partialPercent(flow: Flow): number {
   const t = flow.transformations.find((x) => x.params?.partialIngestionPercentage !== undefined)?.params.partialIngestionPercentage;
   return typeof t === 'number' ? t : 5;
-}
-
-/** Writes one chunk: row errors, dataset records, then identities/fragments/profiles. Ids derive from the row, so a retried chunk inserts nothing twice. */
-async function writeChunk(deps: ActivityDeps, input: IngestionRunInput & { batchId: string; datasetId: string; file: SourceFile }, chunk: { row: number; raw: string; outcome: { record?: IncomingRecord; issues: RowIssue[] } }[], result: FileResult) {
-  if (!chunk.length) return;
-  const { stores } = deps;
-  const { sandbox, batchId, datasetId } = input;
-  const key = (row: number) => `${sandbox}|${batchId}|${input.file.key}|${row}`;
-  const failed = chunk.filter((c) => c.outcome.issues.length);
-  const good = chunk.filter((c) => !c.outcome.issues.length && c.outcome.record);
-  if (failed.length) {
-    await insertNew(stores.rowErrors, failed.map((c) => ({ _id: key(c.row), sandbox, batchId, datasetId, _filename: input.file.key, rowNumber: c.row, _corrupt_record: c.raw, _errors: c.outcome.issues })));
-  }
-  if (good.length) {
-    await insertNew(stores.datasetRecords, good.map((c) => ({ _id: key(c.row), sandbox, datasetId, batchId, record: c.outcome.record!.data })));
-    const w = await writeRecords(stores, sandbox, datasetId, batchId, good.map((c) => c.outcome.record!), deps.now(), writeScope(input));
-    result.graphsMerged += w.graphsMerged;
-  }
-  result.input += chunk.length;
-  result.output += good.length;
-  result.failed += failed.length;
-  for (const c of failed) {
-    const code = c.outcome.issues[0].code;
-    result.errorCounts[code] = (result.errorCounts[code] ?? 0) + 1;
-  }
 }
 
 export type IngestionActivities = ReturnType<typeof createIngestionActivities>;

@@ -1,5 +1,5 @@
 import { DomainError } from '../domain/shared/errors';
-import { fieldPaths, findStandard, resolveSchema } from '../domain/xdm';
+import { combineLookups, fieldPaths, findStandard, lookupOf, resolveSchema } from '../domain/xdm';
 import type { ResolvedSchema, XdmType } from '../domain/xdm';
 import type { Stores } from '../infra/mongo/stores';
 import type { SchemaDoc } from '../domain/xdm/registry-model';
@@ -12,11 +12,12 @@ export interface SchemaContext {
   identityFields: { path: string; namespace: string; primary: boolean }[];
 }
 
-/** Loads a tenant schema by `$id` or `meta:altId` and resolves it with its identity descriptors. */
+/** Loads a tenant schema by `$id` or `meta:altId` and resolves it (standard and tenant components) with its identity descriptors. */
 export async function loadSchemaContext(stores: Stores, sandbox: string, schemaId: string): Promise<SchemaContext> {
   const schema = (await stores.schemas.get(sandbox, schemaId)) ?? (await stores.schemas.find(sandbox, { $id: schemaId }));
   if (!schema) throw new DomainError('NOT_FOUND', `Schema ${schemaId} not found`, 'schemaRef.id');
-  const resolved = resolveSchema(schema, findStandard);
+  const { items: tenant } = await stores.xdmComponents.list(sandbox, {}, { limit: 10_000 });
+  const resolved = resolveSchema(schema, combineLookups(lookupOf(tenant), findStandard));
   const { items } = await stores.descriptors.list(sandbox, { 'xdm:sourceSchema': schema.$id }, { limit: 1000 });
   const identityFields = items
     .filter((d) => d['@type'] === 'xdm:descriptorIdentity')

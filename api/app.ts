@@ -8,6 +8,7 @@ import { flowServiceRoutes } from './routes/flowservice';
 import { profileRoutes } from './routes/profile';
 import { schemaRegistryRoutes } from './routes/schemaregistry';
 import { segmentationRoutes } from './routes/segmentation';
+import { ingestRoutes } from './routes/ingest';
 
 /** The whole HTTP API; `api/server.ts` only builds deps and serves this. */
 export function createApp(deps: ApiDeps) {
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps) {
   flowServiceRoutes(app);
   profileRoutes(app);
   segmentationRoutes(app);
+  ingestRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.doc('/openapi.json', {

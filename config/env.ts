@@ -25,6 +25,7 @@ const schema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: optional,
   S3_SECRET_ACCESS_KEY: optional,
+  OPENXP_LANDING_BUCKET: z.string().regex(/^[a-z0-9.-]{3,63}$/).default('openxp-landing'),
   OPENXP_DEMO_CUSTOMERS: z.coerce.number().int().positive().default(3000),
   OPENXP_BENCH_ROWS: z.coerce.number().int().positive().default(100_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -45,7 +46,8 @@ export interface Config {
   workers: string[];
   mongo: { uri?: string; db: string };
   temporal: { address?: string; namespace: string; uiUrl?: string };
-  s3: { endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string };
+  /** The platform's own store; `landingBucket` holds files uploaded through the batch ingestion API. */
+  s3: { endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; landingBucket: string };
   demoCustomers: number;
   benchRows: number;
   logLevel: Env['LOG_LEVEL'];
@@ -74,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       region: e.S3_REGION,
       accessKeyId: e.S3_ACCESS_KEY_ID,
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      landingBucket: e.OPENXP_LANDING_BUCKET,
     },
     demoCustomers: e.OPENXP_DEMO_CUSTOMERS,
     benchRows: e.OPENXP_BENCH_ROWS,

@@ -16,7 +16,7 @@ export function withStack(cfg: Config, info: StackInfo, apiKey: string): Config 
     api: { ...cfg.api, apiKey },
     mongo: { uri: info.mongoUri, db: info.mongoDb },
     temporal: { address: info.temporalAddress, namespace: info.temporalNamespace, uiUrl: info.temporalUiUrl },
-    s3: { endpoint: info.s3Endpoint, region: info.s3Region, accessKeyId: info.s3AccessKeyId, secretAccessKey: info.s3SecretAccessKey },
+    s3: { endpoint: info.s3Endpoint, region: info.s3Region, accessKeyId: info.s3AccessKeyId, secretAccessKey: info.s3SecretAccessKey, landingBucket: cfg.s3.landingBucket },
   };
 }
 
@@ -25,7 +25,7 @@ export function stackEnv(cfg: Config): Record<string, string> {
   return {
     MONGODB_URI: cfg.mongo.uri!, MONGODB_DB: cfg.mongo.db, TEMPORAL_ADDRESS: cfg.temporal.address!, TEMPORAL_NAMESPACE: cfg.temporal.namespace,
     ...(cfg.temporal.uiUrl ? { TEMPORAL_UI_URL: cfg.temporal.uiUrl } : {}),
-    S3_ENDPOINT: cfg.s3.endpoint!, S3_REGION: cfg.s3.region, S3_ACCESS_KEY_ID: cfg.s3.accessKeyId!, S3_SECRET_ACCESS_KEY: cfg.s3.secretAccessKey!,
+    S3_ENDPOINT: cfg.s3.endpoint!, S3_REGION: cfg.s3.region, S3_ACCESS_KEY_ID: cfg.s3.accessKeyId!, S3_SECRET_ACCESS_KEY: cfg.s3.secretAccessKey!, OPENXP_LANDING_BUCKET: cfg.s3.landingBucket,
     OPENXP_API_KEY: cfg.api.apiKey!, OPENXP_TENANT_ID: cfg.tenantId, OPENXP_DEFAULT_SANDBOX: cfg.defaultSandbox,
   };
 }

@@ -9,6 +9,7 @@ import { createIngestionActivities } from '../activities/ingestion.activities';
 import { createSegmentationActivities } from '../activities/segmentation.activities';
 import { createExportActivities } from '../activities/export.activities';
 import { createActivationActivities } from '../activities/activation.activities';
+import { createStreamingActivities } from '../activities/streaming.activities';
 import { TASK_QUEUES } from '../workflows/definitions';
 import type { WorkerKind } from '../workflows/definitions';
 
@@ -35,7 +36,7 @@ export async function startWorkers(cfg: Config, kinds: WorkerKind[], opts: { tas
     now: () => Date.now(),
   };
   const activitiesByKind: Record<WorkerKind, object> = {
-    ingestion: createIngestionActivities(deps),
+    ingestion: { ...createIngestionActivities(deps, { landingBucket: cfg.s3.landingBucket }), ...createStreamingActivities(deps) },
     segmentation: { ...createSegmentationActivities(deps), ...createExportActivities(deps) },
     activation: createActivationActivities(deps),
   };

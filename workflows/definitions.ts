@@ -19,10 +19,29 @@ export const SA = {
 };
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SA).map((k) => k.name);
 
-export interface IngestionRunWorkflowInput { sandbox: string; flowId: string; runId: string; startedAt: number }
+export interface IngestionRunWorkflowInput {
+  sandbox: string;
+  flowId: string;
+  /** Set when the API created the run record; scheduled runs make their own. */
+  runId?: string;
+  startedAt?: number;
+  trigger?: 'manual' | 'schedule';
+  /** Carried across continue-as-new. */
+  progress?: import('./ingestion-run.workflow').JobProgress;
+  /** Overrides the file activities' heartbeat timeout (default 30 s): how soon a dead worker's file is taken over. */
+  heartbeatTimeout?: string;
+}
+export interface BatchIngestionWorkflowInput { sandbox: string; batchId: string; startedAt: number; progress?: import('./ingestion-run.workflow').JobProgress; heartbeatTimeout?: string }
 export interface SegmentJobWorkflowInput { sandbox: string; jobId: string; now: string }
 export interface ExportJobWorkflowInput { sandbox: string; jobId: string }
 export interface ActivationRunWorkflowInput { sandbox: string; flowId: string; runId: string; startedAt: number }
 
 /** Maximum activities a workflow runs at once when it fans out. */
 export const FAN_OUT = 4;
+
+/** One record accepted by the streaming endpoint (validated there), on its way to the dataset and the profile. */
+export interface StreamMessage { xactionId: string; receivedTimeMs: number; entity: Record<string, unknown> }
+/** Signal name of `streamingIngestionWorkflow`: `{ messages: StreamMessage[] }`, at most ~1 MB per signal. */
+export const STREAM_RECORDS_SIGNAL = 'streamRecords';
+/** One durable workflow per (sandbox, dataset): id `stream/{sandbox}/{datasetId}`; `buffer` and `seq` carry over continue-as-new. */
+export interface StreamingIngestionWorkflowInput { sandbox: string; datasetId: string; buffer?: StreamMessage[]; seq?: number }

@@ -1,4 +1,5 @@
-export { ingestionRunWorkflow } from './ingestion-run.workflow';
+export { ingestionRunWorkflow, batchIngestionWorkflow } from './ingestion-run.workflow';
 export { segmentJobWorkflow } from './segment-job.workflow';
 export { exportJobWorkflow } from './export-job.workflow';
 export { activationRunWorkflow } from './activation-run.workflow';
+export { streamingIngestionWorkflow } from './streaming-ingestion.workflow';

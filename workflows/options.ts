@@ -11,7 +11,7 @@ export const presets = {
   streaming: {
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: { initialInterval: '2s', maximumInterval: '30 seconds', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
   },
 } satisfies Record<string, ActivityOptions>;
 

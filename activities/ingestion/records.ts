@@ -1,7 +1,7 @@
 import { findNamespace, identityKey, normalizeIdentity, STANDARD_NAMESPACES } from '../../domain/identity/namespaces';
 import type { Namespace } from '../../domain/identity/namespaces';
 import { applyMappings, ROW_ERROR } from '../../domain/ingest/mapping';
-import type { Mapping, RowIssue } from '../../domain/ingest/mapping';
+import type { MapContext, Mapping, RowIssue } from '../../domain/ingest/mapping';
 import { getPath } from '../../domain/shared/paths';
 import type { SchemaContext } from '../schema-context';
 import type { IncomingRecord } from '../profile/write-records';
@@ -40,9 +40,12 @@ export function extractIdentities(data: Record<string, unknown>, ctx: SchemaCont
   return { keys: unique, issues };
 }
 
-/** Maps, validates and identifies one source row; a row with any issue is not ingested. */
-export function processRow(row: Record<string, string>, mappings: Mapping[], ctx: SchemaContext, validate: RecordValidator, ts: number): RowOutcome {
-  const mapped = applyMappings(row, mappings, ctx.fieldTypes);
+/**
+ * Maps, validates and identifies one source row; a row with any issue is not ingested.
+ * `ctx.rowKey` (file + row number) seeds uuid(); `ctx.now` is the run's start and the record's ts.
+ */
+export function processRecord(row: Record<string, unknown>, mappings: Mapping[], ctx: SchemaContext, validate: RecordValidator, at: MapContext): RowOutcome {
+  const mapped = applyMappings(row, mappings, ctx.fieldTypes, at);
   if (mapped.issues.length) return { issues: mapped.issues };
   const v = validate(mapped.record);
   if (!v.ok) {
@@ -60,5 +63,5 @@ export function processRow(row: Record<string, string>, mappings: Mapping[], ctx
     return { issues: [{ code: ROW_ERROR.REQUIRED_MISSING, message: primary ? `${primary.path}: the primary identity (${primary.namespace}) is missing or not a valid value` : 'record has no valid identity' }] };
   }
   const { identityMap: _drop, ...data } = mapped.record;
-  return { record: { identities: ids.keys, data, ts }, issues: [] };
+  return { record: { identities: ids.keys, data, ts: at.now }, issues: [] };
 }

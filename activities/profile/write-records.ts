@@ -6,12 +6,16 @@ import { stableKey } from '../../domain/shared/ids';
 import { setPath, leafPaths } from '../../domain/shared/paths';
 import { PROFILE_PARTITIONS } from '../../infra/mongo/profile.repo';
 import type { Stores } from '../../infra/mongo/stores';
+import { insertNew } from '../../infra/mongo/bulk';
+import type { GraphCache } from './graph-cache';
 
 export interface IncomingRecord {
   /** Normalised identity keys of the record; the first is the primary identity. */
   identities: string[];
   data: Record<string, unknown>;
   ts: number;
+  /** Set for ExperienceEvent records: stored as events of the profile, not as attribute fragments. */
+  event?: { id: string; timestamp: string; eventType?: string };
 }
 
 export interface WriteResult {
@@ -40,9 +44,10 @@ const groupBy = <T>(xs: T[], key: (x: T) => string) => {
  * replaced. Re-running a chunk gives the same result. Concurrent writers to the same graphs are not
  * yet coordinated (FerretDB has no transactions): ingestion runs the files of a flow one at a time.
  */
-export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number, scope: string): Promise<WriteResult> {
+export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number, scope: string, cache?: GraphCache): Promise<WriteResult> {
   if (!records.length) return { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0 };
-  const existing = await stores.identities.graphsOf(sandbox, [...new Set(records.flatMap((r) => r.identities))]);
+  const allKeys = [...new Set(records.flatMap((r) => r.identities))];
+  const existing = cache ? await cache.graphsOf(stores, sandbox, allKeys) : await stores.identities.graphsOf(sandbox, allKeys);
 
   const assign = new Map<string, string>();
   const merged = new Map<string, string>();
@@ -56,12 +61,22 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
   }
   await stores.identities.link(sandbox, new Map([...assign].filter(([k]) => !existing.has(k))), merged, now);
   await stores.profiles.regraphFragments(sandbox, merged);
+  await stores.profiles.regraphEvents(sandbox, merged);
+  cache?.applied(assign, merged);
+
+  // Events: stored once per event id with the graph they belong to.
+  const events = records.filter((r) => r.event);
+  await insertNew(stores.profiles.events, events.map((r) => ({
+    _id: `${sandbox}|${datasetId}|${r.event!.id}`, sandbox, datasetId, batchId, graphId: assign.get(r.identities[0])!, identities: r.identities,
+    timestamp: r.event!.timestamp, eventType: r.event!.eventType, data: r.data,
+  })));
 
   // Fragments: one per dataset per primary identity, merged leaf by leaf with timestamps.
-  const fragIds = records.map((r) => stores.profiles.fragmentId(sandbox, datasetId, r.identities[0]));
-  const frags = await stores.profiles.getFragments([...new Set(fragIds.filter((_, i) => existing.has(records[i].identities[0])))]);
+  const attrs = records.filter((r) => !r.event);
+  const fragIds = attrs.map((r) => stores.profiles.fragmentId(sandbox, datasetId, r.identities[0]));
+  const frags = await stores.profiles.getFragments([...new Set(fragIds.filter((_, i) => existing.has(attrs[i].identities[0])))]);
   const stored = new Set(frags.keys());
-  records.forEach((r, i) => {
+  attrs.forEach((r, i) => {
     const cur: StoredFragment = frags.get(fragIds[i]) ?? { datasetId, recordKey: r.identities[0], data: {}, pathTs: {}, graphId: '', batchIds: [] };
     for (const [path, value] of leafPaths(r.data, (p) => p === 'identityMap')) {
       if ((cur.pathTs[path] ?? -Infinity) <= r.ts) {
@@ -78,7 +93,11 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
   // Merged profiles: graphs born here from memory, the others from what is stored.
   const graphIds = [...new Set(assign.values())];
   const older = graphIds.filter((g) => !fresh.has(g));
-  const [storedFrags, storedMembers] = await Promise.all([stores.profiles.fragmentsOfGraphs(sandbox, older), stores.identities.members(sandbox, older)]);
+  const cachedMembers = cache?.members(older);
+  const [storedFrags, storedMembers] = await Promise.all([
+    stores.profiles.fragmentsOfGraphs(sandbox, older),
+    cachedMembers ? [...cachedMembers].flatMap(([graphId, keys]) => keys.map((k) => ({ graphId, ...parseIdentityKey(k) }))) : stores.identities.members(sandbox, older),
+  ]);
   const fragsByGraph = groupBy<Fragment & { graphId: string }>([...storedFrags, ...[...frags.values()].filter((f) => fresh.has(f.graphId))], (f) => f.graphId);
   const idsByGraph = groupBy([...storedMembers.map((m) => ({ graphId: m.graphId, ns: m.ns, id: m.id })), ...[...assign].filter(([, g]) => fresh.has(g)).map(([k, graphId]) => ({ graphId, ...parseIdentityKey(k) }))], (m) => m.graphId);
   const profiles = graphIds.map((graphId) => {

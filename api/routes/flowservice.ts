@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { SPECS } from '../../domain/flow/model';
-import type { Connection, Flow, SourceConnection, TargetConnection } from '../../domain/flow/model';
+import type { Connection, Flow, RunRecord, SourceConnection, TargetConnection } from '../../domain/flow/model';
+import type { ApiDeps } from '../context';
+import { uiLink } from '../context';
 import { applyPatch } from '../../domain/shared/json-patch';
 import type { PatchOp } from '../../domain/shared/json-patch';
 import { normalizeMappings } from '../../domain/ingest/mapping';
@@ -9,10 +11,10 @@ import type { MappingSetDoc } from '../../domain/xdm/registry-model';
 import { ApiError, notFound, unprocessable } from '../errors';
 import { op } from '../openapi';
 import type { Router } from '../openapi';
-import { startFlowRun } from '../workflows';
+import { startFlowRun, syncFlowSchedule } from '../workflows';
 import { propertyFilter } from './catalog';
 import { findSchema } from './schemaregistry';
-import { CONNECTION_SPECS, FLOW_SPECS } from './specs';
+import { CONNECTION_SPECS, FLOW_SPECS, STREAMING } from './specs';
 
 const BASE = '/data/foundation/flowservice';
 const tag = 'Flow Service';
@@ -46,12 +48,36 @@ const flowBody = z.looseObject({
   sourceConnectionIds: z.array(z.string()).min(1),
   targetConnectionIds: z.array(z.string()).min(1).max(1),
   transformations: z.array(z.object({ name: z.string(), params: z.record(z.string(), z.any()) })).default([]),
-  scheduleParams: z.object({ startTime: z.coerce.number().optional(), frequency: z.enum(['once', 'minute', 'hour', 'day', 'week']), interval: z.number().int().positive().optional() }).optional(),
+  scheduleParams: z.object({ startTime: z.coerce.number().int().nonnegative().optional(), frequency: z.enum(['once', 'minute', 'hour', 'day', 'week']), interval: z.number().int().positive().optional(), backfill: z.boolean().optional() }).optional(),
 });
 const mappingSetBody = z.looseObject({ xdmSchema: z.string().min(1), xdmVersion: z.string().optional(), mappings: z.array(z.record(z.string(), z.unknown())).min(1) });
 const patchBody = z.array(z.looseObject({ op: z.enum(['add', 'remove', 'replace', 'test']), path: z.string(), value: z.unknown().optional() }));
 
+/** A run as the API shows it: while in progress, record counts summed from each file's live progress; a Web UI link. */
+function showRun(d: ApiDeps, run: RunRecord & { progress?: Record<string, { input: number; output: number; failed: number; skipped: number }> }) {
+  const { progress, ...rest } = run;
+  const live = Object.values(progress ?? {});
+  const sum = (k: 'input' | 'output' | 'failed' | 'skipped') => live.reduce((a, p) => a + (p[k] ?? 0), 0);
+  const recordSummary = run.metrics.statusSummary.status === 'inProgress' && live.length
+    ? { inputRecordCount: sum('input'), outputRecordCount: sum('output'), failedRecordCount: sum('failed'), skippedRecordCount: sum('skipped') }
+    : run.metrics.recordSummary;
+  return { ...rest, metrics: { ...run.metrics, recordSummary }, workflow: { ...run.workflow, uiUrl: run.workflow.uiUrl ?? uiLink(d, run.workflow.workflowId) } };
+}
+
+const isRecurring = (f: Flow) => !!f.scheduleParams && f.scheduleParams.frequency !== 'once';
+function checkSchedule(sp: Flow['scheduleParams']) {
+  if (!sp) return;
+  if (!['once', 'minute', 'hour', 'day', 'week'].includes(sp.frequency)) throw unprocessable('scheduleParams.frequency: must be once, minute, hour, day or week');
+  if (sp.frequency === 'minute' && (sp.interval ?? 0) < 15) throw unprocessable('scheduleParams.interval: minute frequency needs an interval of at least 15');
+}
+
 const publicConnection = ({ auth, ...rest }: Connection) => ({ ...rest, auth: { specName: auth.specName, params: auth.params } });
+/** A streaming connection shows where to send messages: its inlet is the connection itself (`POST /collection/{id}`). */
+const withInlet = (conn: ReturnType<typeof publicConnection>, origin: string) => {
+  if (conn.connectionSpec.id !== STREAMING.connectionSpec) return conn;
+  const inlet = { inletId: conn.id, inletUrl: `${origin}/collection/${conn.id}` };
+  return { ...conn, auth: { ...conn.auth, params: { ...conn.auth.params, ...inlet } }, params: { ...conn.params, ...inlet } };
+};
 const etag = (d: { newId(): string }) => `"${d.newId()}"`;
 const MAX_SELECTORS = { audiences: 250, attributes: 50 };
 
@@ -62,6 +88,10 @@ export function flowServiceRoutes(app: Router) {
   op(app, { method: 'post', path: `${BASE}/connections`, tag, summary: 'Create a base connection (credentials stored encrypted)', body: connectionBody, status: 201 }, async (c, { body }) => {
     const d = c.get('deps');
     if (!CONNECTION_SPECS.some((s) => s.id === body.connectionSpec.id)) throw unprocessable(`connectionSpec.id: unknown connection spec ${body.connectionSpec.id}`);
+    if (body.connectionSpec.id === STREAMING.connectionSpec) {
+      if (body.auth.specName !== 'Streaming Connection') throw unprocessable(`auth.specName: a streaming connection takes "Streaming Connection" (got "${body.auth.specName}")`);
+      if ((body.auth.params.dataType ?? 'xdm') !== 'xdm') throw unprocessable(`auth.params.dataType: only "xdm" streaming is supported so far (got "${body.auth.params.dataType}")`);
+    }
     const secretKeys = ['s3AccessKey', 's3SecretKey', 'password', 'token', 'secret'];
     const secret = Object.fromEntries(Object.entries(body.auth.params).filter(([k]) => secretKeys.includes(k) || k === 'serviceUrl' || k === 'region'));
     const visible = Object.fromEntries(Object.entries(body.auth.params).filter(([k]) => !secretKeys.includes(k)));
@@ -76,13 +106,12 @@ export function flowServiceRoutes(app: Router) {
   op(app, { method: 'get', path: `${BASE}/connections/{id}`, tag, summary: 'Get a connection (secrets are never returned)' }, async (c, v) => {
     const conn = await c.get('deps').stores.connections.get(c.get('sandbox'), v.params.id);
     if (!conn) throw notFound('Connection', v.params.id);
-    return c.json({ items: [publicConnection(conn)] });
+    return c.json({ items: [withInlet(publicConnection(conn), new URL(c.req.url).origin)] });
   });
 
   op(app, { method: 'post', path: `${BASE}/sourceConnections`, tag, summary: 'Create a source connection (S3 path, format)', body: sourceConnectionBody, status: 201 }, async (c, { body }) => {
     const d = c.get('deps');
     if (!(await d.stores.connections.get(c.get('sandbox'), body.baseConnectionId))) throw unprocessable(`baseConnectionId: connection ${body.baseConnectionId} does not exist`);
-    if (body.data.format !== 'delimited') throw unprocessable(`data.format: only "delimited" files are supported so far`);
     const sc: SourceConnection = { ...(body as unknown as SourceConnection), id: d.newId(), etag: etag(d), createdAt: d.now() };
     await d.stores.sourceConnections.insert(c.get('sandbox'), sc);
     return c.json({ id: sc.id, etag: sc.etag }, 201);
@@ -119,10 +148,18 @@ export function flowServiceRoutes(app: Router) {
     const d = c.get('deps');
     const sandbox = c.get('sandbox');
     if (!FLOW_SPECS.some((s) => s.id === body.flowSpec.id)) throw unprocessable(`flowSpec.id: unknown flow spec ${body.flowSpec.id}`);
-    const sp = body.scheduleParams;
-    if (sp?.frequency === 'minute' && (sp.interval ?? 0) < 15) throw unprocessable('scheduleParams.interval: minute frequency needs an interval of at least 15');
+    checkSchedule(body.scheduleParams);
     const isSource = body.flowSpec.id === SPECS.cloudStorageToPlatform;
-    if (isSource && sp && sp.frequency !== 'once') throw unprocessable(`scheduleParams.frequency: only "once" is supported so far; run again with POST /runs`);
+    const isStreaming = body.flowSpec.id === STREAMING.flowSpec;
+    if (isStreaming) {
+      for (const id of body.sourceConnectionIds) {
+        const sc = await d.stores.sourceConnections.get(sandbox, id);
+        const base = sc && (await d.stores.connections.get(sandbox, sc.baseConnectionId));
+        if (base?.connectionSpec.id !== STREAMING.connectionSpec) throw unprocessable(`sourceConnectionIds: ${id} is not a source connection of a streaming (HTTP API) connection`);
+      }
+      const tc = await d.stores.targetConnections.get(sandbox, body.targetConnectionIds[0]);
+      if (tc?.connectionSpec.id !== SPECS.dataLake || !(await d.stores.datasets.get(sandbox, String(tc.params.dataSetId ?? '')))) throw unprocessable(`targetConnectionIds: a streaming dataflow needs a Data Lake target connection with an existing params.dataSetId`);
+    }
     if (isSource) {
       for (const id of body.sourceConnectionIds) if (!(await d.stores.sourceConnections.get(sandbox, id))) throw unprocessable(`sourceConnectionIds: source connection ${id} does not exist`);
       const mappingId = body.transformations.find((t) => t.name === 'Mapping')?.params.mappingId;
@@ -130,10 +167,11 @@ export function flowServiceRoutes(app: Router) {
     }
     if (!(await d.stores.targetConnections.get(sandbox, body.targetConnectionIds[0]))) throw unprocessable(`targetConnectionIds: target connection ${body.targetConnectionIds[0]} does not exist`);
     const now = d.now();
-    const transformations = body.transformations.length || isSource ? body.transformations : [{ name: 'GeneralTransform', params: { segmentSelectors: { selectors: [] }, profileSelectors: { selectors: [] } } }];
+    const transformations = body.transformations.length || isSource || isStreaming ? body.transformations : [{ name: 'GeneralTransform', params: { segmentSelectors: { selectors: [] }, profileSelectors: { selectors: [] } } }];
     const flow: Flow = { ...(body as unknown as Flow), transformations, id: d.newId(), state: 'enabled', etag: etag(d), createdAt: now, updatedAt: now };
     await d.stores.flows.insert(sandbox, flow);
-    if (isSource) await startFlowRun(d, sandbox, flow, 'ingestion');
+    if (isSource && isRecurring(flow)) await syncFlowSchedule(d, sandbox, flow);
+    else if (isSource) await startFlowRun(d, sandbox, flow, 'ingestion');
     return c.json({ id: flow.id, etag: flow.etag }, 201);
   });
   op(app, { method: 'get', path: `${BASE}/flows`, tag, summary: 'List dataflows', query: z.object({ property: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) }, async (c, { query }) => {
@@ -156,6 +194,8 @@ export function flowServiceRoutes(app: Router) {
     if (ifMatch !== flow.etag) throw new ApiError(412, 'PRECONDITION_FAILED', `If-Match: etag ${ifMatch} is stale; the flow's etag is ${flow.etag}`);
     const next = applyPatch(flow, body as PatchOp[]);
     for (const k of ['id', 'flowSpec', 'createdAt'] as const) if (JSON.stringify(next[k]) !== JSON.stringify(flow[k])) throw unprocessable(`${k}: cannot be changed`);
+    if (next.state !== 'enabled' && next.state !== 'disabled') throw unprocessable('state: must be "enabled" or "disabled"');
+    checkSchedule(next.scheduleParams);
     const params0 = next.transformations[0]?.params ?? {};
     const selectors = (params0.segmentSelectors?.selectors ?? []) as SegmentSelector[];
     const attributes = (params0.profileSelectors?.selectors ?? []) as { value?: { path?: string } }[];
@@ -170,26 +210,50 @@ export function flowServiceRoutes(app: Router) {
     });
     const updated = { ...next, etag: etag(d), updatedAt: d.now() };
     await d.stores.flows.put(sandbox, updated);
+    if (updated.flowSpec.id === SPECS.cloudStorageToPlatform && (isRecurring(updated) || isRecurring(flow))) await syncFlowSchedule(d, sandbox, updated);
     const addsOnce = (body as PatchOp[]).some((o) => o.op === 'add' && /segmentSelectors/.test(o.path) && ((o.value as SegmentSelector)?.value?.schedule?.frequency ?? 'ONCE') === 'ONCE');
     if (flow.flowSpec.id === SPECS.profileToCloudStorage && addsOnce && selectors.length) await startFlowRun(d, sandbox, updated, 'activation');
     c.header('etag', updated.etag);
     return c.json({ id: updated.id, etag: updated.etag });
   });
 
+  op(app, { method: 'post', path: `${BASE}/flows/{id}/action`, tag, summary: 'Enable or disable a dataflow (op=enable|disable); a disabled flow\'s schedule is paused', query: z.object({ op: z.enum(['enable', 'disable']) }) }, async (c, { params, query }) => {
+    const d = c.get('deps');
+    const sandbox = c.get('sandbox');
+    const flow = await d.stores.flows.get(sandbox, params.id);
+    if (!flow) throw notFound('Flow', params.id);
+    const updated: Flow = { ...flow, state: query.op === 'enable' ? 'enabled' : 'disabled', etag: etag(d), updatedAt: d.now() };
+    await d.stores.flows.put(sandbox, updated);
+    if (isRecurring(updated)) await syncFlowSchedule(d, sandbox, updated);
+    return c.json({ id: updated.id, etag: updated.etag, state: updated.state });
+  });
+  op(app, { method: 'delete', path: `${BASE}/flows/{id}`, tag, summary: 'Delete a dataflow and its schedule (runs and ingested data stay)', status: 204 }, async (c, v) => {
+    const d = c.get('deps');
+    const sandbox = c.get('sandbox');
+    const flow = await d.stores.flows.get(sandbox, v.params.id);
+    if (!flow) throw notFound('Flow', v.params.id);
+    await syncFlowSchedule(d, sandbox, flow, { deleted: true });
+    await d.stores.flows.delete(sandbox, flow.id);
+    return c.body(null, 204);
+  });
+
   const runsQuery = z.object({ property: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional(), start: z.coerce.number().int().min(0).optional() });
   op(app, { method: 'get', path: `${BASE}/runs`, tag, summary: 'List dataflow runs (property=flowId==…)', query: runsQuery }, async (c, { query }) => {
-    const { items } = await c.get('deps').stores.runs.list(c.get('sandbox'), propertyFilter(query.property), { limit: query.limit, start: query.start, sort: { createdAt: -1 } });
-    return c.json({ items });
+    const d = c.get('deps');
+    const { items } = await d.stores.runs.list(c.get('sandbox'), propertyFilter(query.property), { limit: query.limit, start: query.start, sort: { createdAt: -1 } });
+    return c.json({ items: items.map((r) => showRun(d, r)) });
   });
-  op(app, { method: 'get', path: `${BASE}/runs/{id}`, tag, summary: 'Get a dataflow run' }, async (c, v) => {
-    const run = await c.get('deps').stores.runs.get(c.get('sandbox'), v.params.id);
+  op(app, { method: 'get', path: `${BASE}/runs/{id}`, tag, summary: 'Get a dataflow run (live record counts while in progress)' }, async (c, v) => {
+    const d = c.get('deps');
+    const run = await d.stores.runs.get(c.get('sandbox'), v.params.id);
     if (!run) throw notFound('Run', v.params.id);
-    return c.json({ items: [run] });
+    return c.json({ items: [showRun(d, run)] });
   });
   op(app, { method: 'post', path: `${BASE}/runs`, tag, summary: 'Start an on-demand run of a dataflow', body: z.object({ flowId: z.string().min(1) }), status: 201 }, async (c, { body }) => {
     const d = c.get('deps');
     const flow = await d.stores.flows.get(c.get('sandbox'), body.flowId);
     if (!flow) throw unprocessable(`flowId: flow ${body.flowId} does not exist`);
+    if (flow.state === 'disabled') throw unprocessable(`flowId: flow ${body.flowId} is disabled; enable it with POST /flows/${flow.id}/action?op=enable`);
     const run = await startFlowRun(d, c.get('sandbox'), flow, flow.flowSpec.id === SPECS.cloudStorageToPlatform ? 'ingestion' : 'activation');
     return c.json({ items: [run] }, 201);
   });

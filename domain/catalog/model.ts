@@ -1,3 +1,5 @@
+import type { SourceFormat } from '../flow/model';
+
 /** Stored shapes of the AEP-style resources. Timestamps are epoch milliseconds as AEP's Catalog returns them. */
 export interface Dataset {
   id: string;
@@ -24,13 +26,17 @@ export interface Batch {
   id: string;
   status: BatchStatus;
   relatedObjects: { type: 'dataSet' | 'flow' | 'run'; id: string }[];
-  inputFormat: { format: string };
+  inputFormat: { format: string; isMultiLineJson?: boolean; delimiter?: string; quote?: string; escape?: string; header?: boolean };
   metrics: BatchMetrics;
   errors: { code: string; description: string; recordCount?: number }[];
   tags: Record<string, string[]>;
   created: number;
   updated: number;
   completed?: number;
+  /** Batch ingestion API: how the uploaded files are read (from `inputFormat`). */
+  sourceFormat?: SourceFormat;
+  /** Batch ingestion API, CSV: the mapping set that reads dotted XDM-path columns into typed fields. */
+  mappingId?: string;
 }
 
 export interface RowError {

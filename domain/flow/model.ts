@@ -51,13 +51,86 @@ export interface Flow {
   sourceConnectionIds: string[];
   targetConnectionIds: string[];
   transformations: { name: string; params: Record<string, any> }[];
-  scheduleParams?: { startTime?: number; frequency: 'once' | 'minute' | 'hour' | 'day' | 'week'; interval?: number };
+  scheduleParams?: ScheduleParams;
   state: 'enabled' | 'disabled';
   etag: string;
   createdAt: number;
   updatedAt: number;
   /** Set when the flow has a source: keys of objects already ingested (incremental runs). */
   inheritedAttributes?: Record<string, unknown>;
+}
+
+export interface ScheduleParams {
+  /** Epoch seconds, as AEP takes it. */
+  startTime?: number;
+  frequency: 'once' | 'minute' | 'hour' | 'day' | 'week';
+  interval?: number;
+  /** true: the first run also ingests objects older than startTime. */
+  backfill?: boolean;
+}
+
+/** How a source's bytes are read: AEP's `data` block of a source connection (or a batch's inputFormat), normalised. */
+export interface SourceFormat {
+  format: 'delimited' | 'json' | 'parquet';
+  delimiter?: string;
+  quote?: string;
+  escape?: string;
+  /** false: no header row; columns are named _c0, _c1, … */
+  header?: boolean;
+  compression?: 'none' | 'gzip';
+  multiLineJson?: boolean;
+}
+
+/** The format of a source connection's files (compression also follows a `.gz` key). */
+export function sourceFormatOf(data: SourceConnection['data'], key = ''): SourceFormat {
+  const p = data.properties ?? {};
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const gzip = str(p.compressionType)?.toLowerCase() === 'gzip' || key.endsWith('.gz');
+  return {
+    format: data.format,
+    delimiter: data.columnDelimiter ?? str(p.columnDelimiter),
+    quote: str(p.quoteChar),
+    escape: str(p.escapeChar),
+    header: p.header === undefined ? true : p.header !== false && p.header !== 'false',
+    compression: gzip ? 'gzip' : 'none',
+    multiLineJson: p.isMultiLineJson === true,
+  };
+}
+
+/**
+ * Where a flow's incremental ingestion stands: objects modified up to `lastModified` are done,
+ * and `keys` lists the ones at exactly that instant (S3 times are coarse, several objects share one).
+ */
+export interface Watermark { lastModified: number; keys: string[] }
+
+export interface ObjectRef { key: string; etag: string; lastModified: number }
+
+const objectId = (o: ObjectRef) => `${o.key}@${o.etag}`;
+
+/**
+ * The objects a run ingests: those new or changed since the watermark. Without a watermark (first
+ * run) everything, unless backfill is off, in which case only objects modified since startTime.
+ */
+export function selectNewObjects<T extends ObjectRef>(objects: T[], wm: Watermark | undefined, schedule?: ScheduleParams): T[] {
+  const floor = wm ? wm.lastModified : schedule?.backfill === false && schedule.startTime ? schedule.startTime * 1000 : -Infinity;
+  const done = new Set(wm?.keys ?? []);
+  return objects
+    .filter((o) => o.lastModified > floor || (o.lastModified === floor && !done.has(objectId(o))))
+    .sort((a, b) => a.lastModified - b.lastModified || a.key.localeCompare(b.key));
+}
+
+/** The watermark after a successful run over `ingested`. */
+export function advanceWatermark(wm: Watermark | undefined, ingested: ObjectRef[]): Watermark | undefined {
+  const last = Math.max(wm?.lastModified ?? -Infinity, ...ingested.map((o) => o.lastModified));
+  if (!Number.isFinite(last)) return wm;
+  const carried = wm && wm.lastModified === last ? wm.keys : [];
+  return { lastModified: last, keys: [...new Set([...carried, ...ingested.filter((o) => o.lastModified === last).map(objectId)])].sort() };
+}
+
+/** A Temporal schedule interval for a dataflow's scheduleParams (null for "once"). */
+export function scheduleInterval(sp: ScheduleParams): { everyMs: number } | null {
+  const unit = { once: 0, minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000 }[sp.frequency];
+  return unit ? { everyMs: unit * (sp.interval ?? 1) } : null;
 }
 
 export type RunStatus = 'inProgress' | 'success' | 'failed';
@@ -67,6 +140,8 @@ export interface RunRecord {
   flowId: string;
   flowSpecId: string;
   kind: 'ingestion' | 'activation';
+  /** What started it: an API call, the flow's schedule, or a batch completed through the batch ingestion API. */
+  trigger?: 'manual' | 'schedule' | 'batch';
   createdAt: number;
   updatedAt: number;
   workflow: { workflowId: string; runId?: string; uiUrl?: string };

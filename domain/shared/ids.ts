@@ -7,6 +7,7 @@ export const workflowIds = {
   segmentJob: (sandbox: string, jobId: string) => `segment-job/${sandbox}/${jobId}`,
   exportJob: (sandbox: string, jobId: string) => `export-job/${sandbox}/${jobId}`,
   activationRun: (sandbox: string, flowId: string, runId: string) => `activation/${sandbox}/${flowId}/${runId}`,
+  batchIngestion: (sandbox: string, batchId: string) => `batch/${sandbox}/${batchId}`,
 };
 
 export const scheduleIds = {

@@ -1,3 +1,4 @@
+import { BEHAVIOR_IDS } from './catalog-behaviors';
 import { arr, dateTime, defineComponent, int, num, obj, str } from './catalog-build';
 import { DATA_TYPE_IDS } from './catalog-datatypes';
 
@@ -8,7 +9,6 @@ import { DATA_TYPE_IDS } from './catalog-datatypes';
 export const EXPERIENCE_EVENT_CLASS_ID = 'https://ns.adobe.com/xdm/context/experienceevent';
 export const IDENTITY_MAP_FIELD_GROUP_ID = 'https://ns.adobe.com/xdm/context/identitymap';
 export const COMMERCE_FIELD_GROUP_ID = 'https://ns.adobe.com/xdm/context/experienceevent-commerce';
-const TIME_SERIES_BEHAVIOR = 'https://ns.adobe.com/xdm/data/time-series';
 
 /** Fits any class (no `meta:intendedToExtend` entries), as in AEP. */
 export const identityMapFieldGroup = defineComponent('mixins', {
@@ -54,7 +54,7 @@ export const experienceEventClass = defineComponent('classes', {
   title: 'XDM ExperienceEvent',
   description: 'A time-stamped fact of what happened to, or was done by, an individual.',
   definition: 'experienceevent',
-  extends: [TIME_SERIES_BEHAVIOR, IDENTITY_MAP_FIELD_GROUP_ID],
+  extends: [BEHAVIOR_IDS.timeSeries, IDENTITY_MAP_FIELD_GROUP_ID],
   includes: [IDENTITY_MAP_FIELD_GROUP_ID],
   required: ['_id', 'timestamp'],
   properties: {

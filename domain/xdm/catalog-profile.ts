@@ -1,3 +1,4 @@
+import { BEHAVIOR_IDS } from './catalog-behaviors';
 import { arr, dateTime, defineComponent, num, obj, ref, str } from './catalog-build';
 import { DATA_TYPE_IDS } from './catalog-datatypes';
 
@@ -6,13 +7,13 @@ import { DATA_TYPE_IDS } from './catalog-datatypes';
  * public XDM (adobe/xdm, CC BY 4.0); the definitions are OpenXP's own.
  */
 export const PROFILE_CLASS_ID = 'https://ns.adobe.com/xdm/context/profile';
-const RECORD_BEHAVIOR = 'https://ns.adobe.com/xdm/data/record';
 
 export const PROFILE_FIELD_GROUP_IDS = {
   personalDetails: 'https://ns.adobe.com/xdm/context/profile-personal-details',
   personDetails: 'https://ns.adobe.com/xdm/context/profile-person-details',
   loyaltyDetails: 'https://ns.adobe.com/xdm/mixins/profile/profile-loyalty-details',
   workDetails: 'https://ns.adobe.com/xdm/context/profile-work-details',
+  consents: 'https://ns.adobe.com/xdm/mixins/profile-consents',
 } as const;
 
 export const profileClass = defineComponent('classes', {
@@ -20,7 +21,7 @@ export const profileClass = defineComponent('classes', {
   title: 'XDM Individual Profile',
   description: 'The attributes and interests of an identified or partially identified individual.',
   definition: 'profile',
-  extends: [RECORD_BEHAVIOR],
+  extends: [BEHAVIOR_IDS.record],
   properties: {
     _id: str('Identifier', { description: 'A unique identifier for the record.' }),
     personID: str('Person ID', { description: 'Unique identifier of the person/profile fragment.' }),
@@ -102,4 +103,38 @@ export const workDetailsFieldGroup = defineComponent('mixins', {
   },
 });
 
-export const PROFILE_FIELD_GROUPS = [personalDetailsFieldGroup, personDetailsFieldGroup, loyaltyDetailsFieldGroup, workDetailsFieldGroup];
+/** A consent choice: y/n, pending, unknown, defaults, or the legal basis that makes consent unnecessary. */
+const choice = () =>
+  str('Choice value', {
+    description: 'The consent choice, or the basis of processing that makes consent unnecessary.',
+    enum: ['y', 'n', 'p', 'u', 'dy', 'dn', 'LI', 'CT', 'CP', 'VI', 'PI'],
+  });
+const consentField = (title: string) => obj(title, { val: choice() }, { required: ['val'] });
+const marketingField = (title: string) =>
+  obj(title, { val: choice(), time: dateTime('Preference timestamp'), reason: str('Opt-out reason', { maxLength: 16 }) }, { required: ['val'] });
+const CHANNELS = ['email', 'push', 'inApp', 'sms', 'phone', 'phyMail', 'inVehicle', 'inHome', 'iot', 'social', 'other', 'none', 'unknown'];
+
+export const consentsFieldGroup = defineComponent('mixins', {
+  $id: PROFILE_FIELD_GROUP_IDS.consents,
+  title: 'Consent and Preference Details',
+  description: 'Privacy, personalization and marketing preferences (consents) of a person.',
+  definition: 'profile-consents',
+  intendedToExtend: [PROFILE_CLASS_ID],
+  properties: {
+    consents: obj('Consents and Preferences', {
+      collect: consentField('Data Collection'),
+      share: consentField('Share Data'),
+      personalize: obj('Personalization Preferences', { content: consentField('Personalize Content') }),
+      marketing: obj('Marketing Preferences', {
+        preferred: str('Preferred Channel', { enum: CHANNELS }),
+        any: marketingField('General Direct Marketing Preference'),
+        email: marketingField('Receive email'),
+        push: marketingField('Receive push notifications'),
+        sms: marketingField('Receive SMS'),
+      }),
+      metadata: obj('Consent and Preference Metadata', { time: dateTime('Consent/Preferences timestamp') }),
+    }),
+  },
+});
+
+export const PROFILE_FIELD_GROUPS = [personalDetailsFieldGroup, personDetailsFieldGroup, loyaltyDetailsFieldGroup, workDetailsFieldGroup, consentsFieldGroup];

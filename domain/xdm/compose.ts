@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import { DomainError } from '../shared/errors';
 import { altIdOf } from './catalog-build';
-import type { BreakingChange, ComponentLookup, ResolvedSchema, XdmComponent, XdmField, XdmSchemaDocument, XdmType } from './types';
+import { parseInput, unprocessable } from './input';
+import type { BreakingChange, ComponentLookup, ResolvedSchema, TenantKind, XdmComponent, XdmField, XdmSchemaDocument, XdmType } from './types';
 import { xdmTypeOf } from './types';
 
 /** Schema composition and resolution: pure functions over documents and a component lookup. */
 
-const unprocessable = (message: string, field?: string) => new DomainError('UNPROCESSABLE', message, field);
-
-export function schemaIds(tenantId: string, hex: string): { $id: string; 'meta:altId': string } {
+/** AEP's tenant ids: `https://ns.adobe.com/{TENANT}/{kind}/<hex>` and `_{TENANT}.{kind}.<hex>`. */
+export function tenantIds(tenantId: string, kind: TenantKind | 'schemas', hex: string): { $id: string; 'meta:altId': string } {
   if (!/^[A-Za-z0-9_]+$/.test(tenantId)) throw new DomainError('VALIDATION', `Invalid tenant id '${tenantId}'`);
-  if (!/^[0-9a-f]+$/.test(hex)) throw new DomainError('VALIDATION', `Invalid schema id '${hex}': lowercase hex expected`);
-  const $id = `https://ns.adobe.com/${tenantId}/schemas/${hex}`;
+  if (!/^[0-9a-f]+$/.test(hex)) throw new DomainError('VALIDATION', `Invalid ${kind} id '${hex}': lowercase hex expected`);
+  const $id = `https://ns.adobe.com/${tenantId}/${kind}/${hex}`;
   return { $id, 'meta:altId': altIdOf($id) };
 }
+
+export const schemaIds = (tenantId: string, hex: string) => tenantIds(tenantId, 'schemas', hex);
 
 /** "1.0" → "1.1", "1.9" → "1.10": AEP bumps the minor version on each change. */
 export function nextVersion(version: string): string {
@@ -43,28 +45,24 @@ export function validateSchemaComposition(input: unknown, lookup: ComponentLooku
 }
 
 function compose(input: unknown, lookup: ComponentLookup): SchemaComposition & Fields {
-  const parsed = compositionInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    throw new DomainError('VALIDATION', `${field || 'schema'}: ${issue.message}`, field || undefined);
-  }
+  const parsed = parseInput(compositionInput, input, 'schema');
   let cls: XdmComponent | undefined;
   const groups: { component: XdmComponent; field: string }[] = [];
   const seen = new Set<string>();
-  for (const [i, { $ref }] of parsed.data.allOf.entries()) {
+  for (const [i, { $ref }] of parsed.allOf.entries()) {
     const field = `allOf[${i}].$ref`;
     const component = lookup($ref);
     if (!component) throw unprocessable(`Unknown class or field group '${$ref}'`, field);
     if (seen.has(component.$id)) throw unprocessable(`'${$ref}' appears more than once in allOf`, field);
     seen.add(component.$id);
-    if (component['meta:resourceType'] === 'mixins') groups.push({ component, field });
-    else if (component['meta:resourceType'] === 'datatypes') throw unprocessable(`'${$ref}' is a data type; allOf takes one class and field groups`, field);
+    const kind = component['meta:resourceType'];
+    if (kind === 'mixins') groups.push({ component, field });
+    else if (kind !== 'classes') throw unprocessable(`'${$ref}' is a ${kind === 'datatypes' ? 'data type' : 'behavior'}; allOf takes one class and field groups`, field);
     else if (cls) throw unprocessable(`A schema has exactly one class: '${$ref}' follows '${cls.$id}'`, field);
     else cls = component;
   }
   if (!cls) throw unprocessable('A schema needs exactly one class in allOf', 'allOf');
-  const declared = parsed.data['meta:class'];
+  const declared = parsed['meta:class'];
   if (declared && lookup(declared)?.$id !== cls.$id) throw unprocessable(`meta:class '${declared}' is not the class in allOf ('${cls.$id}')`, 'meta:class');
   const fits = new Set([cls.$id, ...(cls['meta:extends'] ?? [])]);
   for (const { component, field } of groups) {
@@ -77,12 +75,17 @@ function compose(input: unknown, lookup: ComponentLookup): SchemaComposition & F
   return { classId: cls.$id, fieldGroupIds: groups.map((g) => g.component.$id), ...merged };
 }
 
-/** A new tenant schema document (version 1.0) from a create request, validated. */
-export function buildSchemaDocument(
-  input: { title: string; description?: string; allOf: { $ref: string }[]; 'meta:class'?: string },
-  ids: { $id: string; 'meta:altId': string },
-  lookup: ComponentLookup,
-): XdmSchemaDocument {
+export interface SchemaInput {
+  title: string;
+  description?: string;
+  allOf: { $ref: string }[];
+  'meta:class'?: string;
+  'meta:immutableTags'?: string[];
+}
+
+/** A tenant schema document (version 1.0 unless given) from a create or replace request, validated. */
+export function buildSchemaDocument(input: SchemaInput, ids: { $id: string; 'meta:altId': string }, lookup: ComponentLookup, version = '1.0'): XdmSchemaDocument {
+  const tags = input['meta:immutableTags'];
   const { classId, fieldGroupIds } = validateSchemaComposition(input, lookup);
   const classExtends = lookup(classId)?.['meta:extends'] ?? [];
   return {
@@ -94,7 +97,8 @@ export function buildSchemaDocument(
     'meta:class': classId,
     'meta:extends': [...new Set([classId, ...classExtends, ...fieldGroupIds])],
     allOf: [classId, ...fieldGroupIds].map(($ref) => ({ $ref })),
-    version: '1.0',
+    ...(tags?.length ? { 'meta:immutableTags': [...new Set(tags)] } : {}),
+    version,
   };
 }
 
@@ -115,6 +119,11 @@ export function resolveSchema(doc: XdmSchemaDocument, lookup: ComponentLookup): 
     properties,
     ...(required.length ? { required } : {}),
   };
+}
+
+/** The fields of one class, field group or data type: its allOf merged, data types inlined. */
+export function resolveComponent(component: XdmComponent, lookup: ComponentLookup): { properties: Record<string, XdmField>; required: string[] } {
+  return componentFields(component, lookup, []);
 }
 
 function componentFields(component: XdmComponent, lookup: ComponentLookup, stack: string[]): Fields {

@@ -40,7 +40,10 @@ export interface XdmDefinition {
 }
 
 /** AEP names field groups "mixins" in `meta:resourceType` and in URLs of older versions. */
-export type XdmResourceType = 'classes' | 'mixins' | 'datatypes';
+export type XdmResourceType = 'classes' | 'mixins' | 'datatypes' | 'behaviors';
+
+/** The kinds a tenant may define (behaviours are standard only). */
+export type TenantKind = Exclude<XdmResourceType, 'behaviors'>;
 
 export interface XdmRef {
   $ref: string;
@@ -62,6 +65,8 @@ export interface XdmComponent {
   'meta:extends'?: string[];
   'meta:status'?: 'stable' | 'experimental' | 'deprecated';
   version?: string;
+  /** Tenant components: `_{TENANT_ID}`, the namespace their fields live in. */
+  'meta:tenantNamespace'?: string;
   definitions: Record<string, XdmDefinition>;
   /** `#/definitions/<name>` for local definitions or another component's `$id`. */
   allOf: XdmRef[];

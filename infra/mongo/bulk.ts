@@ -54,14 +54,18 @@ export async function replayRedo(coll: Collection<any>, scope: string): Promise<
 
 /**
  * Inserts documents whose `_id` is derived from what they hold; an `_id` that is already there
- * (written by an earlier attempt of the same activity) is skipped, so a retry adds nothing twice.
+ * (written by an earlier attempt, or the same content ingested before) is skipped, so a retry adds
+ * nothing twice. Returns the `_id`s that were already there.
  */
-export async function insertNew<T extends { _id: string }>(coll: Collection<T>, docs: T[]): Promise<void> {
-  if (!docs.length) return;
+export async function insertNew<T extends { _id: string }>(coll: Collection<T>, docs: T[]): Promise<Set<string>> {
+  const dups = new Set<string>();
+  if (!docs.length) return dups;
   try {
     await coll.insertMany(docs as any[], { ordered: false });
   } catch (e) {
     const errors = e instanceof MongoBulkWriteError ? (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]) : [];
     if (!errors.length || errors.some((w) => w.code !== 11000)) throw e;
+    for (const w of errors) dups.add(docs[w.index]._id);
   }
+  return dups;
 }

@@ -21,9 +21,15 @@ export const COLLECTIONS = {
   identities: [{ key: { sandbox: 1, graphId: 1 } }],
   fragments: [{ key: { sandbox: 1, graphId: 1 } }],
   profiles: [{ key: { sandbox: 1, partition: 1 } }],
+  events: [{ key: { sandbox: 1, graphId: 1, timestamp: -1 } }],
+  leases: [],
+  progress: [],
+  runFiles: [],
   segmentDefinitions: [],
   segmentJobs: [],
   exportJobs: [],
+  xdmComponents: [{ key: { sandbox: 1, 'meta:resourceType': 1 } }],
+  schemaVersions: [{ key: { sandbox: 1, schemaId: 1 } }],
 } satisfies Record<string, IndexDescription[]>;
 
 export type CollectionName = keyof typeof COLLECTIONS;

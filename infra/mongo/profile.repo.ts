@@ -28,6 +28,19 @@ export interface ProfileDoc {
   lastModifiedAt: number;
 }
 
+/** An ExperienceEvent of a profile (events are never merged, only looked up and counted). */
+export interface EventDoc {
+  _id: string; // <sandbox>|<datasetId>|<event _id>
+  sandbox: string;
+  datasetId: string;
+  batchId: string;
+  graphId: string;
+  identities: string[];
+  timestamp: string;
+  eventType?: string;
+  data: Record<string, unknown>;
+}
+
 export const PROFILE_PARTITIONS = 8;
 
 const enc = (ts: Record<string, number>) => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k.replaceAll('.', '/'), v]));
@@ -37,8 +50,10 @@ const dec = (ts: Record<string, number>) => Object.fromEntries(Object.entries(ts
 export class ProfileRepo {
   readonly fragments: Collection<FragmentDoc>;
   readonly profiles: Collection<ProfileDoc>;
+  readonly events: Collection<EventDoc>;
   constructor(db: Db, private readonly mode: WriteMode = 'upsert') {
     this.fragments = db.collection<FragmentDoc>('fragments');
+    this.events = db.collection<EventDoc>('events');
     this.profiles = db.collection<ProfileDoc>('profiles');
   }
 
@@ -66,6 +81,18 @@ export class ProfileRepo {
 
   async regraphFragments(sandbox: string, merged: Map<string, string>): Promise<void> {
     for (const [loser, winner] of merged) await this.fragments.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
+  }
+
+  async regraphEvents(sandbox: string, merged: Map<string, string>): Promise<void> {
+    for (const [loser, winner] of merged) await this.events.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
+  }
+
+  /** A profile's events, newest first. */
+  eventsOf(sandbox: string, graphId: string, opts: { limit?: number; startTime?: string; endTime?: string } = {}): Promise<EventDoc[]> {
+    const ts: Record<string, string> = {};
+    if (opts.startTime) ts.$gte = opts.startTime;
+    if (opts.endTime) ts.$lt = opts.endTime;
+    return this.events.find({ sandbox, graphId, ...(Object.keys(ts).length ? { timestamp: ts } : {}) }).sort({ timestamp: -1 }).limit(opts.limit ?? 100).toArray();
   }
 
   /**

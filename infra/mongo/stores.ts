@@ -4,11 +4,13 @@ import type { Connection, Flow, RunRecord, SourceConnection, TargetConnection } 
 import type { SegmentDefinition, SegmentJob, ExportJob } from '../../domain/segment/model';
 import type { MergePolicy } from '../../domain/profile/model';
 import type { SchemaDoc, DescriptorDoc, MappingSetDoc } from '../../domain/xdm/registry-model';
+import type { ComponentDoc, SchemaVersionDoc } from '../../domain/xdm/registry-model';
 import { ResourceStore } from './store';
 import { replayRedo } from './bulk';
 import type { WriteMode } from './bulk';
 import { IdentityRepo } from './identity.repo';
 import { ProfileRepo } from './profile.repo';
+import { Leases } from './lease';
 
 /** Every repository, built once per process from one Db. */
 export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
@@ -33,6 +35,13 @@ export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
     exportJobs: new ResourceStore<ExportJob>(db, 'exportJobs'),
     identities: new IdentityRepo(db),
     profiles: new ProfileRepo(db, writeMode),
+    leases: new Leases(db),
+    /** Per writer scope: the last row a writer started writing (a retry re-applies up to there). */
+    progress: db.collection<{ _id: string; startedRow: number }>('progress'),
+    /** The file list of an ingestion job, read by its workflow in pages. */
+    runFiles: db.collection<{ _id: string; files: any[] }>('runFiles'),
+    xdmComponents: new ResourceStore<ComponentDoc>(db, 'xdmComponents'),
+    schemaVersions: new ResourceStore<SchemaVersionDoc>(db, 'schemaVersions'),
   };
 }
 

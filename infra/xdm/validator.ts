@@ -30,7 +30,7 @@ const CONSTRAINTS = ['type', 'format', 'pattern', 'enum', 'minimum', 'maximum', 
 
 export function createRecordValidator(resolved: SchemaInput, options: RecordValidatorOptions = {}): RecordValidator {
   const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv, ['date', 'date-time', 'email', 'uri']);
+  addFormats(ajv, ['date', 'date-time', 'email', 'uri', 'ipv4', 'ipv6']);
   const closed = !options.allowUnknown;
   const root: XdmField = { type: 'object', properties: resolved.properties, ...(resolved.required ? { required: resolved.required } : {}) };
   const validate = ajv.compile(toAjvSchema(root, closed));
@@ -91,7 +91,12 @@ export class ValidatorCache {
   constructor(private readonly maxEntries = 100) {}
 
   get(resolved: ResolvedSchema, options: RecordValidatorOptions = {}): RecordValidator {
-    const key = `${resolved.$id}@${resolved.version}${options.allowUnknown ? '+unknown' : ''}`;
+    return this.getFor(resolved.$id, resolved.version, resolved, options);
+  }
+
+  /** The validator of schema `schemaId` at `version`, compiled from `resolved` on the first call only. */
+  getFor(schemaId: string, version: string, resolved: SchemaInput, options: RecordValidatorOptions = {}): RecordValidator {
+    const key = `${schemaId}@${version}${options.allowUnknown ? '+unknown' : ''}`;
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);
@@ -111,4 +116,14 @@ export class ValidatorCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+const shared = new ValidatorCache();
+
+/**
+ * The process-wide validator of a schema version: compiled once per `$id` + `version` (every
+ * Schema Registry change bumps the version, so a cached validator never goes stale).
+ */
+export function getRecordValidator(schemaId: string, version: string, resolved: SchemaInput, options: RecordValidatorOptions = {}): RecordValidator {
+  return shared.getFor(schemaId, version, resolved, options);
 }

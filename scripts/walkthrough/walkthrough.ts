@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ensureBucket } from '../../infra/s3/client';
@@ -43,7 +44,7 @@ export interface S3Access { s3: S3Client; s3Endpoint: string; s3AccessKeyId: str
  * a profile-enabled dataset, the CSV put on S3, and a `once` S3 dataflow into the dataset, then
  * waits for its run. Used by the walkthrough and the benchmark.
  */
-export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: string; csv: string; describe: string; log: (line: string) => void; step: (n: number, what: string) => void }) {
+export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: string; csv: string; describe: string; log: (line: string) => void; step: (n: number, what: string) => void; scheduleParams?: Record<string, unknown>; gzip?: boolean }) {
   const { log, step } = o;
   const sourceBucket = `openxp-landing-${o.suffix}`;
   step(1, 'Schema: XDM Individual Profile + contact, demographic and loyalty field groups; Email identity; enabled for Profile');
@@ -71,12 +72,14 @@ export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: st
 
   step(3, `Source: ${o.describe}`);
   await ensureBucket(o.s3, sourceBucket);
-  await o.s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: 'crm/customers-001.csv', Body: o.csv, ContentType: 'text/csv' }));
+  await o.s3.send(o.gzip
+    ? new PutObjectCommand({ Bucket: sourceBucket, Key: 'crm/customers-001.csv.gz', Body: gzipSync(o.csv), ContentType: 'application/gzip' })
+    : new PutObjectCommand({ Bucket: sourceBucket, Key: 'crm/customers-001.csv', Body: o.csv, ContentType: 'text/csv' }));
   const conn = await api.ok('POST', '/data/foundation/flowservice/connections', {
     name: 'Landing bucket', connectionSpec: { id: S3_SOURCE, version: '1.0' },
     auth: { specName: 'Access Key', params: { s3AccessKey: o.s3AccessKeyId, s3SecretKey: o.s3SecretAccessKey, serviceUrl: o.s3Endpoint, region: o.s3Region } },
   });
-  const src = await api.ok('POST', '/data/foundation/flowservice/sourceConnections', { name: 'CRM exports', baseConnectionId: conn.id, connectionSpec: { id: S3_SOURCE, version: '1.0' }, data: { format: 'delimited', columnDelimiter: ',' }, params: { path: `/${sourceBucket}/crm/*.csv` } });
+  const src = await api.ok('POST', '/data/foundation/flowservice/sourceConnections', { name: 'CRM exports', baseConnectionId: conn.id, connectionSpec: { id: S3_SOURCE, version: '1.0' }, data: { format: 'delimited', columnDelimiter: ',' }, params: { path: `/${sourceBucket}/crm/*.csv${o.gzip ? '*' : ''}` } });
   const tgt = await api.ok('POST', '/data/foundation/flowservice/targetConnections', { name: 'Customers dataset', connectionSpec: { id: DATA_LAKE, version: '1.0' }, data: { schema: { id: schema.$id, version: 'application/vnd.adobe.xed-full+json;version=1' } }, params: { dataSetId: datasetId } });
   const mapping = await api.ok('POST', '/data/foundation/conversion/mappingSets', {
     xdmSchema: schema.$id, xdmVersion: '1.0',
@@ -87,9 +90,9 @@ export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: st
   });
   const flow = await api.ok('POST', '/data/foundation/flowservice/flows', {
     name: `CRM customers ${o.suffix}`, flowSpec: { id: CLOUD_TO_PLATFORM, version: '1.0' }, sourceConnectionIds: [src.id], targetConnectionIds: [tgt.id],
-    transformations: [{ name: 'Mapping', params: { mappingId: mapping.id, mappingVersion: 0 } }], scheduleParams: { startTime: Math.floor(Date.now() / 1000), frequency: 'once' },
+    transformations: [{ name: 'Mapping', params: { mappingId: mapping.id, mappingVersion: 0 } }], scheduleParams: o.scheduleParams ?? { startTime: Math.floor(Date.now() / 1000), frequency: 'once' },
   });
-  log(`  dataflow ${flow.id} started (schedule: once)`);
+  log(`  dataflow ${flow.id} started (schedule: ${String(o.scheduleParams?.frequency ?? 'once')})`);
   let last = '';
   const runs = await api.waitFor(
     () => api.ok('GET', `/data/foundation/flowservice/runs?property=flowId==${flow.id}`),

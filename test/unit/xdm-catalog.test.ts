@@ -1,18 +1,26 @@
 import {
+  BEHAVIOR_IDS,
+  COMMERCE_FIELD_GROUP_ID,
   DATA_TYPE_IDS,
+  IDENTITY_MAP_FIELD_GROUP_ID,
   EXPERIENCE_EVENT_CLASS_ID,
   PROFILE_CLASS_ID,
   PROFILE_FIELD_GROUP_IDS,
+  STANDARD_BEHAVIORS,
   STANDARD_CLASSES,
   STANDARD_DATA_TYPES,
   STANDARD_FIELD_GROUPS,
+  WEB_FIELD_GROUP_IDS,
   altIdOf,
   combineLookups,
+  fieldPaths,
   findStandard,
+  resolveSchema,
+  schemaIds,
 } from '../../domain/xdm';
 import type { XdmComponent, XdmField } from '../../domain/xdm';
 
-const all = [...STANDARD_CLASSES, ...STANDARD_FIELD_GROUPS, ...STANDARD_DATA_TYPES];
+const all = [...STANDARD_BEHAVIORS, ...STANDARD_CLASSES, ...STANDARD_FIELD_GROUPS, ...STANDARD_DATA_TYPES];
 
 function refsOf(field: XdmField): string[] {
   const nested = [
@@ -34,6 +42,10 @@ describe('standard XDM catalogue', () => {
         'https://ns.adobe.com/xdm/mixins/profile/profile-loyalty-details',
         'https://ns.adobe.com/xdm/context/identitymap',
         'https://ns.adobe.com/xdm/context/profile-work-details',
+        'https://ns.adobe.com/xdm/mixins/profile-consents',
+        'https://ns.adobe.com/xdm/context/experienceevent-commerce',
+        'https://ns.adobe.com/xdm/context/experienceevent-web',
+        'https://ns.adobe.com/xdm/context/experienceevent-environment-details',
       ]),
     );
     expect(STANDARD_DATA_TYPES.map((c) => c.$id)).toEqual(
@@ -84,6 +96,46 @@ describe('standard XDM catalogue', () => {
     const profile = findStandard(PROFILE_CLASS_ID)!;
     expect(Object.isFrozen(profile)).toBe(true);
     expect(Object.isFrozen(profile.definitions.profile.properties._id)).toBe(true);
+  });
+
+  it('holds the record and time-series behaviours the classes extend', () => {
+    expect(STANDARD_BEHAVIORS.map((b) => b.$id)).toEqual([BEHAVIOR_IDS.record, BEHAVIOR_IDS.timeSeries]);
+    for (const cls of STANDARD_CLASSES) expect(cls['meta:extends']?.some((id) => findStandard(id)?.['meta:resourceType'] === 'behaviors')).toBe(true);
+  });
+
+  const resolvedPaths = (refs: string[]) =>
+    fieldPaths(
+      resolveSchema({ ...schemaIds('acme', 'ca7'), title: 't', type: 'object', 'meta:class': refs[0], 'meta:extends': [], allOf: refs.map(($ref) => ({ $ref })), version: '1.0' }, findStandard),
+      { arrayItems: true },
+    );
+
+  it('gives profiles the AEP field paths of every profile field group', () => {
+    const profileGroups = STANDARD_FIELD_GROUPS.filter((g) => g['meta:intendedToExtend']?.includes(PROFILE_CLASS_ID)).map((g) => g.$id);
+    const paths = resolvedPaths([PROFILE_CLASS_ID, ...profileGroups, IDENTITY_MAP_FIELD_GROUP_ID]);
+    const expected: [string, string][] = [
+      ['homeAddress.city', 'string'], ['homeAddress.countryCode', 'string'], ['personalEmail.address', 'string'], ['mobilePhone.number', 'string'],
+      ['person.name.firstName', 'string'], ['person.name.lastName', 'string'], ['person.birthDate', 'date'], ['person.gender', 'string'],
+      ['workAddress.city', 'string'], ['workEmail.address', 'string'], ['workPhone.number', 'string'],
+      ['loyalty.points', 'number'], ['loyalty.tier', 'string'], ['loyalty.loyaltyID', 'array'],
+      ['consents.collect.val', 'string'], ['consents.share.val', 'string'], ['consents.personalize.content.val', 'string'],
+      ['consents.marketing.email.val', 'string'], ['consents.marketing.any.val', 'string'], ['consents.metadata.time', 'date-time'],
+      ['identityMap', 'map'],
+    ];
+    for (const [path, type] of expected) expect([path, paths.get(path)]).toEqual([path, type]);
+  });
+
+  it('gives events the AEP field paths of the web, commerce and environment field groups', () => {
+    const paths = resolvedPaths([EXPERIENCE_EVENT_CLASS_ID, COMMERCE_FIELD_GROUP_ID, WEB_FIELD_GROUP_IDS.webDetails, WEB_FIELD_GROUP_IDS.environmentDetails]);
+    const expected: [string, string][] = [
+      ['_id', 'string'], ['timestamp', 'date-time'], ['eventType', 'string'], ['identityMap', 'map'],
+      ['web.webPageDetails.name', 'string'], ['web.webPageDetails.URL', 'string'], ['web.webPageDetails.pageViews.value', 'number'], ['web.webReferrer.URL', 'string'],
+      ['productListItems[].SKU', 'string'], ['productListItems[].name', 'string'], ['productListItems[].quantity', 'integer'],
+      ['productListItems[].priceTotal', 'number'], ['productListItems[].currencyCode', 'string'],
+      ['commerce.order.priceTotal', 'number'], ['commerce.purchases.value', 'number'], ['commerce.productViews.value', 'number'], ['commerce.productListAdds.value', 'number'],
+      ['environment.browserDetails.userAgent', 'string'], ['environment.operatingSystem', 'string'], ['device.type', 'string'], ['device.screenHeight', 'integer'],
+      ['placeContext.localTime', 'date-time'],
+    ];
+    for (const [path, type] of expected) expect([path, paths.get(path)]).toEqual([path, type]);
   });
 
   it('combines lookups, first match wins', () => {

@@ -1,5 +1,6 @@
 import { DomainError } from '../../domain/shared/errors';
 import {
+  BEHAVIOR_IDS,
   COMMERCE_FIELD_GROUP_ID,
   DATA_TYPE_IDS,
   EXPERIENCE_EVENT_CLASS_ID,
@@ -16,6 +17,7 @@ import {
   nextVersion,
   resolveSchema,
   schemaIds,
+  tenantIds,
   unionSchema,
   validateSchemaComposition,
 } from '../../domain/xdm';
@@ -280,7 +282,25 @@ describe('breakingChanges / assertAllowedChange', () => {
   });
 });
 
+describe('tenantIds and behaviours in schemas', () => {
+  it('builds AEP ids for every tenant kind', () => {
+    expect(tenantIds('acme', 'mixins', 'ab')).toEqual({ $id: 'https://ns.adobe.com/acme/mixins/ab', 'meta:altId': '_acme.mixins.ab' });
+    expect(tenantIds('acme', 'datatypes', 'cd')['meta:altId']).toBe('_acme.datatypes.cd');
+    expect(domainError(() => tenantIds('ac me', 'classes', 'ab')).code).toBe('VALIDATION');
+  });
+  it('refuses a behaviour in a schema allOf', () => {
+    const err = domainError(() => validateSchemaComposition({ allOf: [{ $ref: PROFILE_CLASS_ID }, { $ref: BEHAVIOR_IDS.record }] }, findStandard));
+    expect(err).toMatchObject({ code: 'UNPROCESSABLE', field: 'allOf[1].$ref' });
+    expect(err.message).toMatch(/behavior/);
+  });
+});
+
 describe('buildSchemaDocument', () => {
+  it('takes a version and immutable tags (PUT and enabled creates)', () => {
+    const doc = buildSchemaDocument({ title: 'x', allOf: [{ $ref: PROFILE_CLASS_ID }], 'meta:immutableTags': ['union', 'union'] }, schemaIds('acme', 'f00e'), findStandard, '1.4');
+    expect(doc).toMatchObject({ version: '1.4', 'meta:immutableTags': ['union'] });
+  });
+
   it('builds a version 1.0 document from a create request', () => {
     const created = buildSchemaDocument(
       { title: 'Loyalty members', allOf: [{ $ref: PROFILE_CLASS_ID }, { $ref: FG.loyaltyDetails }] },

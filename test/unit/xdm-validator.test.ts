@@ -9,7 +9,7 @@ import {
   schemaIds,
 } from '../../domain/xdm';
 import type { ResolvedSchema } from '../../domain/xdm';
-import { ValidatorCache, createRecordValidator } from '../../infra/xdm/validator';
+import { ValidatorCache, createRecordValidator, getRecordValidator } from '../../infra/xdm/validator';
 import type { RecordValidationResult } from '../../infra/xdm/validator';
 
 function resolved(hex: string, refs: string[], version = '1.0'): ResolvedSchema {
@@ -112,5 +112,23 @@ describe('ValidatorCache', () => {
     expect(cache.get(profile)).toBe(v1);
     cache.invalidate(profile.$id);
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('getRecordValidator', () => {
+  it('shares one compiled validator per schema $id and version across callers', () => {
+    const v1 = getRecordValidator(profile.$id, '1.0', profile);
+    expect(getRecordValidator(profile.$id, '1.0', profile)).toBe(v1);
+    expect(getRecordValidator(profile.$id, '1.1', profile)).not.toBe(v1);
+    expect(v1({ loyalty: { points: 'many' } })).toEqual({ ok: false, errors: [{ path: 'loyalty.points', rule: 'type', message: 'must be number' }] });
+  });
+
+  it('checks the web and environment formats without warnings', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const event = createRecordValidator(resolved('e2', [EXPERIENCE_EVENT_CLASS_ID, 'https://ns.adobe.com/xdm/context/experienceevent-environment-details']));
+    expect(event({ _id: 'e', timestamp: '2024-01-01T00:00:00Z', environment: { ipV4: '10.0.0.1' } })).toEqual({ ok: true });
+    expect(event({ _id: 'e', timestamp: '2024-01-01T00:00:00Z', environment: { ipV4: 'nope' } })).toMatchObject({ ok: false, errors: [{ path: 'environment.ipV4', rule: 'format' }] });
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
   });
 });

@@ -1,0 +1,42 @@
+import type { SourceFormat } from '../../domain/flow/model';
+
+/** One ingestion into one dataset batch, whether a dataflow run or a batch of the batch ingestion API. */
+export interface IngestJob {
+  sandbox: string;
+  batchId: string;
+  datasetId: string;
+  startedAt: number;
+  /** The dataflow run this job belongs to (run metrics are kept up to date while it runs). */
+  runId?: string;
+  flowId?: string;
+  mappingId?: string;
+  /** Base connection whose credentials read the files; the platform's own store when absent. */
+  connectionId?: string;
+  partialPercent: number;
+}
+
+export interface IngestFile {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: number;
+  format: SourceFormat;
+  /** Position of the file in its run (for live progress). */
+  index: number;
+}
+
+export interface FileResult {
+  bytes: number;
+  input: number;
+  output: number;
+  failed: number;
+  /** Valid rows whose record was already in the dataset (same content): nothing to write. */
+  skipped: number;
+  graphsMerged: number;
+  errorCounts: Record<string, number>;
+}
+
+export const emptyResult = (): FileResult => ({ bytes: 0, input: 0, output: 0, failed: 0, skipped: 0, graphsMerged: 0, errorCounts: {} });
+
+export interface FileCursor { row: number; result: FileResult }

@@ -1,0 +1,86 @@
+import { identityKey } from '../../domain/identity/namespaces';
+import type { Stores } from '../../infra/mongo/stores';
+import type { HeldLease } from '../../infra/mongo/lease';
+
+/** Above this many identities in a sandbox the cache is not primed from a full read (memory). */
+const PRIME_LIMIT = 500_000;
+
+/**
+ * What one writer knows of a sandbox's identity graph: identity key → graph id, and graph id →
+ * member keys. Valid only while this writer is the sole writer: the graph lease tells it whether
+ * somebody else wrote since it last held the lease, and if so the cache is dropped.
+ *
+ * When `complete`, a key missing from the cache is known not to exist, so a chunk of new people
+ * needs no lookup at all. On FerretDB (every non-`_id` query scans the collection) this is what
+ * keeps ingestion linear: the cache is primed from one read of the sandbox's identities (one scan,
+ * where a lookup of K keys costs about K scans), again after another writer held the lease. On
+ * MongoDB indexed lookups are cheap and the cache only remembers what this writer saw and wrote.
+ */
+export class GraphCache {
+  private graphOf = new Map<string, string>();
+  private membersOf = new Map<string, Set<string>>();
+  private complete = false;
+  private tooBig = false;
+  constructor(private readonly owner: string, private readonly prime: boolean) {}
+
+  /** Call on every lease acquisition: forgets everything if another writer held the lease in between. */
+  onLease(held: HeldLease): void {
+    if (held.previousOwner === this.owner) return;
+    this.graphOf.clear();
+    this.membersOf.clear();
+    this.complete = false;
+  }
+
+  /** Graph ids of the known keys among `keys` (looking up only what the cache cannot answer). */
+  async graphsOf(stores: Stores, sandbox: string, keys: string[]): Promise<Map<string, string>> {
+    if (!this.complete && this.prime && !this.tooBig) await this.primeFrom(stores, sandbox);
+    const out = new Map<string, string>();
+    const unknown: string[] = [];
+    for (const k of keys) {
+      const g = this.graphOf.get(k);
+      if (g) out.set(k, g);
+      else if (!this.complete) unknown.push(k);
+    }
+    if (unknown.length) {
+      const found = await stores.identities.graphsOf(sandbox, unknown);
+      for (const [k, g] of found) out.set(k, g);
+    }
+    return out;
+  }
+
+  /** Members of graphs, when the cache is complete (else null: ask the store). */
+  members(graphIds: string[]): Map<string, string[]> | null {
+    if (!this.complete) return null;
+    return new Map(graphIds.map((g) => [g, [...(this.membersOf.get(g) ?? [])]]));
+  }
+
+  /** Records what a write did: keys assigned to graphs, and merged-away graphs re-pointed to winners. */
+  applied(assign: Map<string, string>, merged: Map<string, string>): void {
+    for (const [loser, winner] of merged) {
+      for (const k of this.membersOf.get(loser) ?? []) this.set(k, winner);
+      this.membersOf.delete(loser);
+    }
+    for (const [k, g] of assign) this.set(k, g);
+  }
+
+  private set(k: string, g: string) {
+    const prev = this.graphOf.get(k);
+    if (prev && prev !== g) this.membersOf.get(prev)?.delete(k);
+    this.graphOf.set(k, g);
+    let m = this.membersOf.get(g);
+    if (!m) this.membersOf.set(g, (m = new Set()));
+    m.add(k);
+  }
+
+  private async primeFrom(stores: Stores, sandbox: string) {
+    const n = await stores.identities.coll.estimatedDocumentCount();
+    if (n > PRIME_LIMIT && (await stores.identities.coll.countDocuments({ sandbox })) > PRIME_LIMIT) {
+      this.tooBig = true;
+      return;
+    }
+    this.graphOf.clear();
+    this.membersOf.clear();
+    for await (const d of stores.identities.coll.find({ sandbox }, { projection: { ns: 1, id: 1, graphId: 1 } })) this.set(identityKey(d.ns, d.id), d.graphId);
+    this.complete = true;
+  }
+}

@@ -1,0 +1,101 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Batch } from '../domain/catalog/model';
+import { DomainError, isDomainError } from '../domain/shared/errors';
+import { EXPERIENCE_EVENT_CLASS_ID } from '../domain/xdm';
+import type { HeldLease } from '../infra/mongo/lease';
+import { recoverWrites } from '../infra/mongo/stores';
+import { createRecordValidator } from '../infra/xdm/validator';
+import type { StreamMessage } from '../workflows/definitions';
+import type { ActivityDeps } from './deps';
+import { toChunkRow, writeRows } from './ingestion/ingest-file';
+import type { RecordValidator } from './ingestion/records';
+import { GraphCache } from './profile/graph-cache';
+import { loadSchemaContext } from './schema-context';
+import type { SchemaContext } from './schema-context';
+
+export interface WriteStreamInput { sandbox: string; datasetId: string; batchId: string; messages: StreamMessage[] }
+export interface WriteStreamResult { input: number; output: number; failed: number; errorCounts: Record<string, number> }
+
+/** How long a loaded schema (and its compiled validator) is reused: schema changes apply within this. */
+const SCHEMA_TTL_MS = 10_000;
+/** Graph caches kept per worker (one per dataset stream). */
+const MAX_CACHES = 16;
+/** Name of the "file" a stream's failed rows are listed under (`row_errors/streaming.json`). */
+const STREAM_FILE = 'streaming';
+
+export const streamScope = (sandbox: string, datasetId: string) => `stream/${sandbox}/${datasetId}`;
+
+/**
+ * A graph cache that survives from one flush to the next on this worker only while nobody else held
+ * the lease in between (consecutive lease epochs). The lease owner of a stream is its scope, the same
+ * on every worker, so the owner check of GraphCache alone cannot tell this worker's last write apart
+ * from another worker's.
+ */
+class StreamGraphCache extends GraphCache {
+  private lastEpoch?: number;
+  override onLease(held: HeldLease): void {
+    const continuous = this.lastEpoch !== undefined && held.epoch === this.lastEpoch + 1;
+    super.onLease(continuous ? held : { ...held, previousOwner: undefined });
+    this.lastEpoch = held.epoch;
+  }
+}
+
+export function createStreamingActivities(deps: ActivityDeps) {
+  const { stores } = deps;
+  const schemas = new Map<string, { at: number; ctx: SchemaContext; validate: RecordValidator; isEvent: boolean }>();
+  const caches = new Map<string, StreamGraphCache>();
+
+  async function schemaOf(sandbox: string, schemaId: string) {
+    const key = `${sandbox}|${schemaId}`;
+    const hit = schemas.get(key);
+    if (hit && deps.now() - hit.at < SCHEMA_TTL_MS) return hit;
+    const ctx = await loadSchemaContext(stores, sandbox, schemaId);
+    const entry = { at: deps.now(), ctx, validate: createRecordValidator(ctx.resolved), isEvent: ctx.schema['meta:class'] === EXPERIENCE_EVENT_CLASS_ID };
+    schemas.set(key, entry);
+    return entry;
+  }
+
+  function cacheOf(scope: string) {
+    let cache = caches.get(scope);
+    if (cache) caches.delete(scope);
+    else cache = new StreamGraphCache(scope, stores.writeMode === 'deleteInsert');
+    caches.set(scope, cache);
+    if (caches.size > MAX_CACHES) caches.delete(caches.keys().next().value!);
+    return cache;
+  }
+
+  return {
+    /**
+     * Writes one flush of streamed records through the shared write path (row errors, dataset
+     * records, identity graph and profile under the graph lease) and records it as a catalog batch.
+     * Idempotent: the batch id is the flush's, dataset records are keyed by content, and every row is
+     * (re)applied, which changes nothing the second time — and lets a record streamed again after a
+     * newer one win again, as the latest message should. A missing dataset is permanent.
+     */
+    async writeStreamRecords(input: WriteStreamInput): Promise<WriteStreamResult> {
+      try {
+        const { sandbox, datasetId, batchId, messages } = input;
+        const scope = streamScope(sandbox, datasetId);
+        await recoverWrites(stores, scope);
+        const dataset = await stores.datasets.get(sandbox, datasetId);
+        if (!dataset) throw new DomainError('NOT_FOUND', `Dataset ${datasetId} not found`);
+        const { ctx, validate, isEvent } = await schemaOf(sandbox, dataset.schemaRef.id);
+        const rows = messages.map((m, i) => toChunkRow(i + 1, JSON.stringify(m.entity), m.entity, { mappings: [], schemaCtx: ctx, validate, isEvent, rowKey: m.xactionId, now: m.receivedTimeMs }));
+        const w = await writeRows(deps, { sandbox, datasetId, batchId, filename: STREAM_FILE, scope, cache: cacheOf(scope) }, rows, () => true);
+        const now = deps.now();
+        const batch: Batch = {
+          id: batchId, status: w.failed === rows.length ? 'failed' : 'success', relatedObjects: [{ type: 'dataSet', id: datasetId }], inputFormat: { format: 'json' },
+          metrics: { inputByteSize: rows.reduce((n, r) => n + Buffer.byteLength(r.raw), 0), inputFileCount: 0, inputRecordCount: rows.length, outputRecordCount: w.output, failedRecordCount: w.failed },
+          errors: Object.entries(w.errorCounts).map(([code, recordCount]) => ({ code, description: `${recordCount} streamed records failed with ${code}`, recordCount })),
+          tags: { openxp_ingestionMode: ['streaming'] }, created: Math.min(...messages.map((m) => m.receivedTimeMs)), updated: now, completed: now,
+        };
+        await stores.batches.put(sandbox, batch);
+        return { input: rows.length, output: w.output, failed: w.failed, errorCounts: w.errorCounts };
+      } catch (e) {
+        throw isDomainError(e) ? ApplicationFailure.nonRetryable(e.message, e.code) : e;
+      }
+    },
+  };
+}
+
+export type StreamingActivities = ReturnType<typeof createStreamingActivities>;
