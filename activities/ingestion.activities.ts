@@ -6,6 +6,7 @@ import type { Flow, RunRecord, SourceFormat, Watermark } from '../domain/flow/mo
 import type { Batch } from '../domain/catalog/model';
 import { GUARDRAIL_ERROR, INGEST_LIMITS } from '../domain/ingest/guardrails';
 import { listObjects } from '../infra/s3/client';
+import { landingPrefix } from '../domain/shared/ids';
 import type { ActivityDeps } from './deps';
 import { ingestFile } from './ingestion/ingest-file';
 import type { FileResult, IngestFile, IngestJob } from './ingestion/job';
@@ -26,8 +27,6 @@ const guard = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (..
   }
 };
 
-/** The landing area of the batch ingestion API: where uploaded files wait for COMPLETE. */
-export const landingPrefix = (sandbox: string, batchId: string) => `batches/${sandbox}/${batchId}/`;
 
 export function createIngestionActivities(deps: ActivityDeps, opts: { landingBucket: string }) {
   const { stores } = deps;

@@ -10,8 +10,8 @@ import type { ActivityDeps } from './deps';
 import { toChunkRow, writeRows } from './ingestion/ingest-file';
 import type { RecordValidator } from './ingestion/records';
 import { GraphCache } from './profile/graph-cache';
-import { loadSchemaContext } from './schema-context';
-import type { SchemaContext } from './schema-context';
+import { loadSchemaContext } from '../infra/xdm/schema-context';
+import type { SchemaContext } from '../infra/xdm/schema-context';
 
 export interface WriteStreamInput { sandbox: string; datasetId: string; batchId: string; messages: StreamMessage[] }
 export interface WriteStreamResult { input: number; output: number; failed: number; errorCounts: Record<string, number> }
@@ -23,19 +23,26 @@ const MAX_CACHES = 16;
 /** Name of the "file" a stream's failed rows are listed under (`row_errors/streaming.json`). */
 const STREAM_FILE = 'streaming';
 
-export const streamScope = (sandbox: string, datasetId: string) => `stream/${sandbox}/${datasetId}`;
+/**
+ * The writer scope of one flush (what a retry of its activity recovers; the graph lease's owner).
+ * One per flush, not per stream: a flush's rows are numbered from 1, and the write path tells a
+ * retry of a unit of work from the next one by scope and first row.
+ */
+export const flushScope = (sandbox: string, datasetId: string, batchId: string) => `stream/${sandbox}/${datasetId}/${batchId}`;
 
 /**
- * A graph cache that survives from one flush to the next on this worker only while nobody else held
- * the lease in between (consecutive lease epochs). The lease owner of a stream is its scope, the same
- * on every worker, so the owner check of GraphCache alone cannot tell this worker's last write apart
- * from another worker's.
+ * A dataset stream's graph cache, kept from one flush to the next on this worker while nobody else
+ * held the graph lease in between (consecutive lease epochs): each flush has its own lease owner, so
+ * GraphCache's "was the previous owner me" check is answered by the epochs instead.
  */
 class StreamGraphCache extends GraphCache {
   private lastEpoch?: number;
+  constructor(private readonly stream: string, prime: boolean) {
+    super(stream, prime);
+  }
   override onLease(held: HeldLease): void {
     const continuous = this.lastEpoch !== undefined && held.epoch === this.lastEpoch + 1;
-    super.onLease(continuous ? held : { ...held, previousOwner: undefined });
+    super.onLease({ ...held, previousOwner: continuous ? this.stream : undefined });
     this.lastEpoch = held.epoch;
   }
 }
@@ -55,11 +62,11 @@ export function createStreamingActivities(deps: ActivityDeps) {
     return entry;
   }
 
-  function cacheOf(scope: string) {
-    let cache = caches.get(scope);
-    if (cache) caches.delete(scope);
-    else cache = new StreamGraphCache(scope, stores.writeMode === 'deleteInsert');
-    caches.set(scope, cache);
+  function cacheOf(stream: string) {
+    let cache = caches.get(stream);
+    if (cache) caches.delete(stream);
+    else cache = new StreamGraphCache(stream, stores.writeMode === 'deleteInsert');
+    caches.set(stream, cache);
     if (caches.size > MAX_CACHES) caches.delete(caches.keys().next().value!);
     return cache;
   }
@@ -75,13 +82,13 @@ export function createStreamingActivities(deps: ActivityDeps) {
     async writeStreamRecords(input: WriteStreamInput): Promise<WriteStreamResult> {
       try {
         const { sandbox, datasetId, batchId, messages } = input;
-        const scope = streamScope(sandbox, datasetId);
+        const scope = flushScope(sandbox, datasetId, batchId);
         await recoverWrites(stores, scope);
         const dataset = await stores.datasets.get(sandbox, datasetId);
         if (!dataset) throw new DomainError('NOT_FOUND', `Dataset ${datasetId} not found`);
         const { ctx, validate, isEvent } = await schemaOf(sandbox, dataset.schemaRef.id);
         const rows = messages.map((m, i) => toChunkRow(i + 1, JSON.stringify(m.entity), m.entity, { mappings: [], schemaCtx: ctx, validate, isEvent, rowKey: m.xactionId, now: m.receivedTimeMs }));
-        const w = await writeRows(deps, { sandbox, datasetId, batchId, filename: STREAM_FILE, scope, cache: cacheOf(scope) }, rows, () => true);
+        const w = await writeRows(deps, { sandbox, datasetId, batchId, filename: STREAM_FILE, scope, cache: cacheOf(`${sandbox}/${datasetId}`) }, rows, () => true);
         const now = deps.now();
         const batch: Batch = {
           id: batchId, status: w.failed === rows.length ? 'failed' : 'success', relatedObjects: [{ type: 'dataSet', id: datasetId }], inputFormat: { format: 'json' },

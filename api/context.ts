@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { Stores } from '../infra/mongo/stores';
 import type { SecretBox } from '../infra/security/secrets';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   namespace: string;
   now(): number;
   newId(): string;
+  /** The platform bucket batch-ingestion uploads land in, and a client for it. */
+  landing: { s3: S3Client; bucket: string };
 }
 
 export type AppEnv = { Variables: { requestId: string; sandbox: string; deps: ApiDeps } };

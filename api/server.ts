@@ -15,6 +15,7 @@ export async function startApi(cfg: Config) {
   const app = createApp({
     stores: infra.stores, temporal, secrets: infra.secrets, apiKey: cfg.api.apiKey, defaultSandbox: cfg.defaultSandbox, tenantId: cfg.tenantId,
     temporalUiUrl: cfg.temporal.uiUrl, namespace: cfg.temporal.namespace, now: () => Date.now(), newId: randomUUID,
+    landing: { s3: infra.s3For(), bucket: cfg.s3.landingBucket },
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: cfg.api.port, hostname: cfg.api.host }, () => resolve(s));

@@ -1,4 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { JobProgress } from './ingestion-run.workflow';
 
 /** Task queues by kind of work, so each scales on its own and one kind cannot starve another. */
 export const TASK_QUEUES = {
@@ -27,11 +28,11 @@ export interface IngestionRunWorkflowInput {
   startedAt?: number;
   trigger?: 'manual' | 'schedule';
   /** Carried across continue-as-new. */
-  progress?: import('./ingestion-run.workflow').JobProgress;
+  progress?: JobProgress;
   /** Overrides the file activities' heartbeat timeout (default 30 s): how soon a dead worker's file is taken over. */
   heartbeatTimeout?: string;
 }
-export interface BatchIngestionWorkflowInput { sandbox: string; batchId: string; startedAt: number; progress?: import('./ingestion-run.workflow').JobProgress; heartbeatTimeout?: string }
+export interface BatchIngestionWorkflowInput { sandbox: string; batchId: string; startedAt: number; progress?: JobProgress; heartbeatTimeout?: string }
 export interface SegmentJobWorkflowInput { sandbox: string; jobId: string; now: string }
 export interface ExportJobWorkflowInput { sandbox: string; jobId: string }
 export interface ActivationRunWorkflowInput { sandbox: string; flowId: string; runId: string; startedAt: number }

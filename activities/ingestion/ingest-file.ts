@@ -11,8 +11,8 @@ import { recoverWrites } from '../../infra/mongo/stores';
 import { getRecordValidator } from '../../infra/xdm/validator';
 import type { ActivityDeps } from '../deps';
 import { withKeepAlive } from '../heartbeat';
-import { loadSchemaContext } from '../schema-context';
-import type { SchemaContext } from '../schema-context';
+import { loadSchemaContext } from '../../infra/xdm/schema-context';
+import type { SchemaContext } from '../../infra/xdm/schema-context';
 import type { RecordValidator } from './records';
 import { GraphCache } from '../profile/graph-cache';
 import { writeRecords } from '../profile/write-records';
@@ -47,10 +47,12 @@ export async function writeRows(deps: ActivityDeps, t: RowsTarget, rows: ChunkRo
   const apply = good.filter((c, i) => !dups.has(recordIds[i]) || reapply(c.row));
   let graphsMerged = 0;
   if (apply.length) {
+    const writer = `${t.scope}#${rows[0].row}`;
+    const retrying = rows.some((c) => reapply(c.row));
     const w = await stores.leases.with(`graph/${t.sandbox}`, t.scope, async (held) => {
       if (held.tookOverFrom) await recoverWrites(stores, held.tookOverFrom);
       t.cache?.onLease(held);
-      return writeRecords(stores, t.sandbox, t.datasetId, t.batchId, apply.map((c) => c.record!), deps.now(), t.scope, t.cache);
+      return writeRecords(stores, t.sandbox, t.datasetId, t.batchId, apply.map((c) => c.record!), deps.now(), t.scope, { cache: t.cache, writer, reclaim: retrying && held.previousOwner === t.scope });
     });
     graphsMerged = w.graphsMerged;
   }

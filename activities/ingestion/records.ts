@@ -3,7 +3,7 @@ import type { Namespace } from '../../domain/identity/namespaces';
 import { applyMappings, ROW_ERROR } from '../../domain/ingest/mapping';
 import type { MapContext, Mapping, RowIssue } from '../../domain/ingest/mapping';
 import { getPath } from '../../domain/shared/paths';
-import type { SchemaContext } from '../schema-context';
+import type { SchemaContext } from '../../infra/xdm/schema-context';
 import type { IncomingRecord } from '../profile/write-records';
 
 export type RecordValidator = (record: unknown) => { ok: true } | { ok: false; errors: { path: string; rule: string; message: string }[] };

@@ -1,6 +1,7 @@
 import { identityKey } from '../../domain/identity/namespaces';
 import type { Stores } from '../../infra/mongo/stores';
 import type { HeldLease } from '../../infra/mongo/lease';
+import type { KnownIdentity } from '../../infra/mongo/identity.repo';
 
 /** Above this many identities in a sandbox the cache is not primed from a full read (memory). */
 const PRIME_LIMIT = 500_000;
@@ -18,6 +19,7 @@ const PRIME_LIMIT = 500_000;
  */
 export class GraphCache {
   private graphOf = new Map<string, string>();
+  private writerOf = new Map<string, string>();
   private membersOf = new Map<string, Set<string>>();
   private complete = false;
   private tooBig = false;
@@ -27,24 +29,22 @@ export class GraphCache {
   onLease(held: HeldLease): void {
     if (held.previousOwner === this.owner) return;
     this.graphOf.clear();
+    this.writerOf.clear();
     this.membersOf.clear();
     this.complete = false;
   }
 
-  /** Graph ids of the known keys among `keys` (looking up only what the cache cannot answer). */
-  async graphsOf(stores: Stores, sandbox: string, keys: string[]): Promise<Map<string, string>> {
+  /** Graph (and first writer) of the known keys among `keys`, looking up only what the cache cannot answer. */
+  async lookup(stores: Stores, sandbox: string, keys: string[]): Promise<Map<string, KnownIdentity>> {
     if (!this.complete && this.prime && !this.tooBig) await this.primeFrom(stores, sandbox);
-    const out = new Map<string, string>();
+    const out = new Map<string, KnownIdentity>();
     const unknown: string[] = [];
     for (const k of keys) {
       const g = this.graphOf.get(k);
-      if (g) out.set(k, g);
+      if (g) out.set(k, { graphId: g, writer: this.writerOf.get(k) });
       else if (!this.complete) unknown.push(k);
     }
-    if (unknown.length) {
-      const found = await stores.identities.graphsOf(sandbox, unknown);
-      for (const [k, g] of found) out.set(k, g);
-    }
+    if (unknown.length) for (const [k, v] of await stores.identities.lookup(sandbox, unknown)) out.set(k, v);
     return out;
   }
 
@@ -55,12 +55,15 @@ export class GraphCache {
   }
 
   /** Records what a write did: keys assigned to graphs, and merged-away graphs re-pointed to winners. */
-  applied(assign: Map<string, string>, merged: Map<string, string>): void {
+  applied(assign: Map<string, string>, merged: Map<string, string>, writer?: string): void {
     for (const [loser, winner] of merged) {
       for (const k of this.membersOf.get(loser) ?? []) this.set(k, winner);
       this.membersOf.delete(loser);
     }
-    for (const [k, g] of assign) this.set(k, g);
+    for (const [k, g] of assign) {
+      if (writer && !this.graphOf.has(k)) this.writerOf.set(k, writer);
+      this.set(k, g);
+    }
   }
 
   private set(k: string, g: string) {
@@ -79,8 +82,13 @@ export class GraphCache {
       return;
     }
     this.graphOf.clear();
+    this.writerOf.clear();
     this.membersOf.clear();
-    for await (const d of stores.identities.coll.find({ sandbox }, { projection: { ns: 1, id: 1, graphId: 1 } })) this.set(identityKey(d.ns, d.id), d.graphId);
+    for await (const d of stores.identities.coll.find({ sandbox }, { projection: { ns: 1, id: 1, graphId: 1, writer: 1 } })) {
+      const k = identityKey(d.ns, d.id);
+      this.set(k, d.graphId);
+      if (d.writer) this.writerOf.set(k, d.writer);
+    }
     this.complete = true;
   }
 }

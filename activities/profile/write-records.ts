@@ -44,10 +44,24 @@ const groupBy = <T>(xs: T[], key: (x: T) => string) => {
  * replaced. Re-running a chunk gives the same result. Concurrent writers to the same graphs are not
  * yet coordinated (FerretDB has no transactions): ingestion runs the files of a flow one at a time.
  */
-export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number, scope: string, cache?: GraphCache): Promise<WriteResult> {
+export interface WriteOptions {
+  cache?: GraphCache;
+  /** Names this unit of work (`<scope>#<chunk's first row>`) on the identities it creates. */
+  writer?: string;
+  /**
+   * This is the retry of `writer` and nobody wrote the graph since it died: identities it created
+   * are taken as new again, so its graphs are rebuilt by the same inserts (duplicates skipped)
+   * instead of being re-read and replaced.
+   */
+  reclaim?: boolean;
+}
+
+export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number, scope: string, opts: WriteOptions = {}): Promise<WriteResult> {
   if (!records.length) return { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0 };
+  const { cache, writer, reclaim } = opts;
   const allKeys = [...new Set(records.flatMap((r) => r.identities))];
-  const existing = cache ? await cache.graphsOf(stores, sandbox, allKeys) : await stores.identities.graphsOf(sandbox, allKeys);
+  const known = cache ? await cache.lookup(stores, sandbox, allKeys) : await stores.identities.lookup(sandbox, allKeys);
+  const existing = new Map([...known].filter(([, v]) => !(reclaim && writer && v.writer === writer)).map(([k, v]) => [k, v.graphId]));
 
   const assign = new Map<string, string>();
   const merged = new Map<string, string>();
@@ -59,10 +73,10 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
     for (const loser of known.slice(1)) merged.set(loser, winner);
     for (const k of members) assign.set(k, winner);
   }
-  await stores.identities.link(sandbox, new Map([...assign].filter(([k]) => !existing.has(k))), merged, now);
+  await stores.identities.link(sandbox, new Map([...assign].filter(([k]) => !existing.has(k))), merged, now, writer);
   await stores.profiles.regraphFragments(sandbox, merged);
   await stores.profiles.regraphEvents(sandbox, merged);
-  cache?.applied(assign, merged);
+  cache?.applied(assign, merged, writer);
 
   // Events: stored once per event id with the graph they belong to.
   const events = records.filter((r) => r.event);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROFILE_CLASS_ID } from '../../domain/xdm';
+import { EXPERIENCE_EVENT_CLASS_ID, PROFILE_CLASS_ID } from '../../domain/xdm';
 import type { Batch, Dataset } from '../../domain/catalog/model';
 import { notFound, unprocessable } from '../errors';
 import { op } from '../openapi';
@@ -40,7 +40,7 @@ export function catalogRoutes(app: Router) {
     const tags = body.tags ?? {};
     if ((tags.unifiedProfile ?? []).includes('enabled:true')) {
       if (!(schema['meta:immutableTags'] ?? []).includes('union')) throw unprocessable('tags.unifiedProfile: the schema is not enabled for Profile (meta:immutableTags must contain "union")');
-      if (schema['meta:class'] !== PROFILE_CLASS_ID) throw unprocessable('tags.unifiedProfile: only XDM Individual Profile datasets are supported so far');
+      if (![PROFILE_CLASS_ID, EXPERIENCE_EVENT_CLASS_ID].includes(schema['meta:class'])) throw unprocessable('tags.unifiedProfile: only XDM Individual Profile and XDM ExperienceEvent datasets can be enabled for Profile');
     }
     const now = d.now();
     const ds: Dataset = { id: d.newId().replaceAll('-', '').slice(0, 24), name: body.name, description: body.description, schemaRef: { id: schema.$id, contentType: body.schemaRef.contentType }, tags, created: now, updated: now, version: '1.0.0' };

@@ -5,7 +5,8 @@ import type { ApiDeps } from '../context';
 import { uiLink } from '../context';
 import { applyPatch } from '../../domain/shared/json-patch';
 import type { PatchOp } from '../../domain/shared/json-patch';
-import { normalizeMappings } from '../../domain/ingest/mapping';
+import { normalizeMappings, validateMappings } from '../../domain/ingest/mapping';
+import { fieldPaths, resolveSchema } from '../../domain/xdm';
 import type { SegmentSelector } from '../../domain/destination/filename';
 import type { MappingSetDoc } from '../../domain/xdm/registry-model';
 import { ApiError, notFound, unprocessable } from '../errors';
@@ -13,7 +14,7 @@ import { op } from '../openapi';
 import type { Router } from '../openapi';
 import { startFlowRun, syncFlowSchedule } from '../workflows';
 import { propertyFilter } from './catalog';
-import { findSchema } from './schemaregistry';
+import { findSchema, loadRegistry } from './schemaregistry';
 import { CONNECTION_SPECS, FLOW_SPECS, STREAMING } from './specs';
 
 const BASE = '/data/foundation/flowservice';
@@ -133,7 +134,8 @@ export function flowServiceRoutes(app: Router) {
   op(app, { method: 'post', path: '/data/foundation/conversion/mappingSets', tag: 'Data Prep', summary: 'Create a mapping set', body: mappingSetBody, status: 201 }, async (c, { body }) => {
     const d = c.get('deps');
     const schema = await findSchema(d, c.get('sandbox'), body.xdmSchema);
-    normalizeMappings(body.mappings);
+    const { lookup } = await loadRegistry(d, c.get('sandbox'));
+    validateMappings(normalizeMappings(body.mappings), fieldPaths(resolveSchema(schema, lookup)), schema.$id);
     const doc: MappingSetDoc = { id: d.newId().replaceAll('-', ''), version: 0, xdmSchema: schema.$id, xdmVersion: body.xdmVersion, mappings: body.mappings as MappingSetDoc['mappings'], createdDate: d.now() };
     await d.stores.mappingSets.insert(c.get('sandbox'), doc);
     return c.json({ id: doc.id, version: doc.version, createdDate: doc.createdDate }, 201);

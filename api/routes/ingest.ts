@@ -1,21 +1,21 @@
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { loadConfig } from '../../config/env';
 import type { Batch, Dataset } from '../../domain/catalog/model';
 import type { Connection, SourceFormat } from '../../domain/flow/model';
 import { findNamespace, normalizeIdentity, STANDARD_NAMESPACES } from '../../domain/identity/namespaces';
 import { checkRecord, GUARDRAIL_ERROR, INGEST_LIMITS } from '../../domain/ingest/guardrails';
 import { ROW_ERROR } from '../../domain/ingest/mapping';
 import { getPath } from '../../domain/shared/paths';
-import { EXPERIENCE_EVENT_CLASS_ID, fieldPaths, findStandard, resolveSchema } from '../../domain/xdm';
+import { EXPERIENCE_EVENT_CLASS_ID } from '../../domain/xdm';
+import { loadSchemaContext } from '../../infra/xdm/schema-context';
 import type { MappingSetDoc } from '../../domain/xdm/registry-model';
-import { createS3Client, ensureBucket, uploadStream } from '../../infra/s3/client';
-import { createRecordValidator } from '../../infra/xdm/validator';
+import { ensureBucket, uploadStream } from '../../infra/s3/client';
+import { landingPrefix } from '../../domain/shared/ids';
+import { getRecordValidator } from '../../infra/xdm/validator';
 import type { RecordValidator } from '../../infra/xdm/validator';
 import type { StreamMessage } from '../../workflows/definitions';
 import type { ApiDeps, AppEnv } from '../context';
@@ -23,7 +23,6 @@ import { ApiError, badRequest, notFound, problem, unprocessable } from '../error
 import { op } from '../openapi';
 import type { Router } from '../openapi';
 import { sendStreamRecords, startBatchIngestion, stopBatchIngestion } from '../workflows';
-import { findSchema } from './schemaregistry';
 import { STREAMING } from './specs';
 
 const IMPORT = '/data/foundation/import';
@@ -33,19 +32,9 @@ const conflict = (message: string) => new ApiError(409, 'CONFLICT', message);
 // Batch ingestion API: create a batch, PUT its files into the landing bucket, COMPLETE or ABORT.
 // ---------------------------------------------------------------------------------------------
 
-/** The platform store uploads land in. `ApiDeps` has no S3 client yet: until the composition root passes `landing`, it is built once from the config. */
-export interface LandingStore { s3: S3Client; bucket: string }
-let configLanding: LandingStore | undefined;
+type LandingStore = ApiDeps['landing'];
 const bucketReady = new Map<string, Promise<void>>();
-function landingOf(d: ApiDeps): LandingStore {
-  const given = (d as ApiDeps & { landing?: LandingStore }).landing;
-  if (given) return given;
-  if (!configLanding) {
-    const cfg = loadConfig();
-    configLanding = { s3: createS3Client(cfg.s3), bucket: cfg.s3.landingBucket };
-  }
-  return configLanding;
-}
+const landingOf = (d: ApiDeps): LandingStore => d.landing;
 /** Creates the landing bucket once per process (again after a failed attempt). */
 function ensureLanding(l: LandingStore): Promise<void> {
   let ready = bucketReady.get(l.bucket);
@@ -58,8 +47,8 @@ function ensureLanding(l: LandingStore): Promise<void> {
   }
   return ready;
 }
-/** Where a batch's files wait for COMPLETE: must equal `landingPrefix` of activities/ingestion.activities.ts, which lists them. */
-export const landingKey = (sandbox: string, batchId: string, fileName: string) => `batches/${sandbox}/${batchId}/${fileName}`;
+/** Where a batch's files wait for COMPLETE (the ingestion workflow lists that prefix). */
+const landingKey = (sandbox: string, batchId: string, fileName: string) => `${landingPrefix(sandbox, batchId)}${fileName}`;
 
 const FORMATS = { csv: 'delimited', json: 'json', parquet: 'parquet' } as const;
 const batchBody = z.looseObject({
@@ -91,8 +80,8 @@ function sourceFormatOf(body: BatchBody): SourceFormat {
  * and typed by the schema, through a mapping of every scalar or array field onto itself.
  */
 async function csvMapping(d: ApiDeps, sandbox: string, ds: Dataset, batchId: string): Promise<string> {
-  const schema = await findSchema(d, sandbox, ds.schemaRef.id);
-  const fields = [...fieldPaths(resolveSchema(schema, findStandard))].filter(([, t]) => t !== 'object' && t !== 'map').map(([p]) => p);
+  const { schema, fieldTypes } = await loadSchemaContext(d.stores, sandbox, ds.schemaRef.id);
+  const fields = [...fieldTypes].filter(([, t]) => t !== 'object' && t !== 'map').map(([p]) => p);
   const doc: MappingSetDoc = { id: `batch-${batchId}`, version: 0, xdmSchema: schema.$id, mappings: fields.map((p) => ({ sourceType: 'ATTRIBUTE', source: p, destination: p })) as MappingSetDoc['mappings'], createdDate: d.now() };
   await d.stores.mappingSets.put(sandbox, doc);
   return doc.id;
@@ -304,11 +293,8 @@ async function targetOf(d: ApiDeps, sandbox: string, datasetId: string): Promise
   return (await cached(targets, `${sandbox}|${datasetId}`, d.now(), async () => {
     const ds = await d.stores.datasets.get(sandbox, datasetId);
     if (!ds) return { target: null };
-    const schema = await findSchema(d, sandbox, ds.schemaRef.id);
-    const { items } = await d.stores.descriptors.list(sandbox, { 'xdm:sourceSchema': schema.$id }, { limit: 1000 });
-    const identityFields = items.filter((x) => x['@type'] === 'xdm:descriptorIdentity')
-      .map((x) => ({ path: x['xdm:sourceProperty'].replace(/^\//, '').replaceAll('/', '.'), namespace: x['xdm:namespace'], primary: x['xdm:isPrimary'] }));
-    const validate = createRecordValidator(resolveSchema(schema, findStandard));
+    const { schema, resolved, identityFields } = await loadSchemaContext(d.stores, sandbox, ds.schemaRef.id);
+    const validate = getRecordValidator(schema.$id, schema.version, resolved);
     return { target: { datasetId, schemaIds: [schema.$id, schema['meta:altId']], validate, isEvent: schema['meta:class'] === EXPERIENCE_EVENT_CLASS_ID, identityFields } };
   })).target;
 }

@@ -27,12 +27,24 @@ export async function ensureDefaultMergePolicy(d: ApiDeps, sandbox: string) {
 
 export function profileRoutes(app: Router) {
   op(app, {
-    method: 'get', path: `${UPS}/access/entities`, tag: 'Real-Time Customer Profile', summary: 'Look up a merged profile by any identity',
-    query: z.object({ 'schema.name': z.string().default('_xdm.context.profile'), entityId: z.string().min(1), entityIdNS: z.string().min(1), fields: z.string().optional(), mergePolicyId: z.string().optional() }),
+    method: 'get', path: `${UPS}/access/entities`, tag: 'Real-Time Customer Profile',
+    summary: 'Look up a merged profile by any identity, or (schema.name=_xdm.context.experienceevent with relatedEntityId/relatedEntityIdNS) its events, newest first',
+    query: z.object({
+      'schema.name': z.enum(['_xdm.context.profile', '_xdm.context.experienceevent']).default('_xdm.context.profile'),
+      entityId: z.string().min(1).optional(), entityIdNS: z.string().min(1).optional(), relatedEntityId: z.string().min(1).optional(), relatedEntityIdNS: z.string().min(1).optional(),
+      fields: z.string().optional(), mergePolicyId: z.string().optional(), startTime: z.string().optional(), endTime: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
   }, async (c, { query }) => {
     const d = c.get('deps');
     const sandbox = c.get('sandbox');
-    if (query['schema.name'] !== '_xdm.context.profile') throw unprocessable('schema.name: only _xdm.context.profile lookups are supported so far');
+    if (query['schema.name'] === '_xdm.context.experienceevent') {
+      if (!query.relatedEntityId || !query.relatedEntityIdNS) throw unprocessable('relatedEntityId and relatedEntityIdNS: an event lookup names the profile by one of its identities');
+      const graphId = await graphOf(d, sandbox, query.relatedEntityIdNS, query.relatedEntityId, 'relatedEntityId');
+      const toIso = (v?: string) => (v === undefined ? undefined : /^\d+$/.test(v) ? new Date(Number(v)).toISOString() : v);
+      const events = graphId ? await d.stores.profiles.eventsOf(sandbox, graphId, { limit: query.limit, startTime: toIso(query.startTime), endTime: toIso(query.endTime) }) : [];
+      return c.json({ _page: { count: events.length }, children: events.map((e) => ({ relatedEntityId: graphId, entityId: e._id.split('|').pop(), timestamp: Date.parse(e.timestamp), entity: e.data })) });
+    }
+    if (!query.entityId || !query.entityIdNS) throw unprocessable('entityId and entityIdNS: a profile lookup names one of its identities');
     if (query.mergePolicyId) {
       const mp = await ensureDefaultMergePolicy(d, sandbox);
       if (query.mergePolicyId !== mp.id) throw unprocessable(`mergePolicyId: only the default merge policy (${mp.id}) is materialised so far`);

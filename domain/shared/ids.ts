@@ -29,3 +29,6 @@ export function stableKey(...parts: string[]): string {
     })
     .join('');
 }
+
+/** Where the files of a batch of the batch ingestion API wait in the landing bucket until COMPLETE. */
+export const landingPrefix = (sandbox: string, batchId: string) => `batches/${sandbox}/${batchId}/`;

@@ -9,7 +9,11 @@ export interface IdentityDoc {
   id: string;
   graphId: string;
   firstSeen: number;
+  /** The unit of work that first wrote it (`<scope>#<first row of its chunk>`): a retry of that same unit may reclaim it. */
+  writer?: string;
 }
+
+export interface KnownIdentity { graphId: string; writer?: string }
 
 /**
  * The identity graph as stored: one document per identity naming its graph (connected component).
@@ -25,10 +29,15 @@ export class IdentityRepo {
 
   /** graphId of each known identity key. */
   async graphsOf(sandbox: string, keys: string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
+    return new Map([...(await this.lookup(sandbox, keys))].map(([k, v]) => [k, v.graphId]));
+  }
+
+  /** Graph and first writer of each known identity key. */
+  async lookup(sandbox: string, keys: string[]): Promise<Map<string, KnownIdentity>> {
+    const out = new Map<string, KnownIdentity>();
     if (!keys.length) return out;
-    const docs = await this.coll.find({ _id: { $in: keys.map((k) => this.key(sandbox, k)) } }, { projection: { ns: 1, id: 1, graphId: 1 } }).toArray();
-    for (const d of docs) out.set(identityKey(d.ns, d.id), d.graphId);
+    const docs = await this.coll.find({ _id: { $in: keys.map((k) => this.key(sandbox, k)) } }, { projection: { ns: 1, id: 1, graphId: 1, writer: 1 } }).toArray();
+    for (const d of docs) out.set(identityKey(d.ns, d.id), { graphId: d.graphId, writer: d.writer });
     return out;
   }
 
@@ -36,10 +45,10 @@ export class IdentityRepo {
    * Stores identities seen for the first time, then re-points the identities of merged-away
    * graphs to their winner. Known identities whose graph did not change are not written.
    */
-  async link(sandbox: string, added: Map<string, string>, merged: Map<string, string>, now: number): Promise<void> {
+  async link(sandbox: string, added: Map<string, string>, merged: Map<string, string>, now: number, writer?: string): Promise<void> {
     await insertNew(this.coll, [...added].map(([k, graphId]) => {
       const { ns, id } = parseIdentityKey(k);
-      return { _id: this.key(sandbox, k), sandbox, ns, id, graphId, firstSeen: now };
+      return { _id: this.key(sandbox, k), sandbox, ns, id, graphId, firstSeen: now, ...(writer ? { writer } : {}) };
     }));
     for (const [loser, winner] of merged) await this.coll.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
   }

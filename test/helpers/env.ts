@@ -19,6 +19,7 @@ export async function realApp() {
   const deps: ApiDeps = {
     stores: infra.stores, temporal: new Client({ connection, namespace: cfg.temporal.namespace }), secrets: infra.secrets, apiKey: cfg.api.apiKey!,
     defaultSandbox: cfg.defaultSandbox, tenantId: cfg.tenantId, namespace: cfg.temporal.namespace, now: () => Date.now(), newId: randomUUID,
+    landing: { s3: infra.s3For(), bucket: cfg.s3.landingBucket },
   };
   const app = createApp(deps);
   const request = (method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; raw?: string } = {}) =>

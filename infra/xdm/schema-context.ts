@@ -1,8 +1,8 @@
-import { DomainError } from '../domain/shared/errors';
-import { combineLookups, fieldPaths, findStandard, lookupOf, resolveSchema } from '../domain/xdm';
-import type { ResolvedSchema, XdmType } from '../domain/xdm';
-import type { Stores } from '../infra/mongo/stores';
-import type { SchemaDoc } from '../domain/xdm/registry-model';
+import { DomainError } from '../../domain/shared/errors';
+import { combineLookups, fieldPaths, findStandard, lookupOf, resolveSchema } from '../../domain/xdm';
+import type { ResolvedSchema, XdmType } from '../../domain/xdm';
+import type { Stores } from '../mongo/stores';
+import type { SchemaDoc } from '../../domain/xdm/registry-model';
 
 export interface SchemaContext {
   schema: SchemaDoc;
