@@ -2,9 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Batch } from '../domain/catalog/model';
 import { DomainError, isDomainError } from '../domain/shared/errors';
 import { EXPERIENCE_EVENT_CLASS_ID } from '../domain/xdm';
-import type { HeldLease } from '../infra/mongo/lease';
 import { recoverWrites } from '../infra/mongo/stores';
-import { createRecordValidator } from '../infra/xdm/validator';
+import { getRecordValidator } from '../infra/xdm/validator';
 import type { StreamMessage } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { toChunkRow, writeRows } from './ingestion/ingest-file';
@@ -30,34 +29,17 @@ const STREAM_FILE = 'streaming';
  */
 export const flushScope = (sandbox: string, datasetId: string, batchId: string) => `stream/${sandbox}/${datasetId}/${batchId}`;
 
-/**
- * A dataset stream's graph cache, kept from one flush to the next on this worker while nobody else
- * held the graph lease in between (consecutive lease epochs): each flush has its own lease owner, so
- * GraphCache's "was the previous owner me" check is answered by the epochs instead.
- */
-class StreamGraphCache extends GraphCache {
-  private lastEpoch?: number;
-  constructor(private readonly stream: string, prime: boolean) {
-    super(stream, prime);
-  }
-  override onLease(held: HeldLease): void {
-    const continuous = this.lastEpoch !== undefined && held.epoch === this.lastEpoch + 1;
-    super.onLease({ ...held, previousOwner: continuous ? this.stream : undefined });
-    this.lastEpoch = held.epoch;
-  }
-}
-
 export function createStreamingActivities(deps: ActivityDeps) {
   const { stores } = deps;
   const schemas = new Map<string, { at: number; ctx: SchemaContext; validate: RecordValidator; isEvent: boolean }>();
-  const caches = new Map<string, StreamGraphCache>();
+  const caches = new Map<string, GraphCache>();
 
   async function schemaOf(sandbox: string, schemaId: string) {
     const key = `${sandbox}|${schemaId}`;
     const hit = schemas.get(key);
     if (hit && deps.now() - hit.at < SCHEMA_TTL_MS) return hit;
     const ctx = await loadSchemaContext(stores, sandbox, schemaId);
-    const entry = { at: deps.now(), ctx, validate: createRecordValidator(ctx.resolved), isEvent: ctx.schema['meta:class'] === EXPERIENCE_EVENT_CLASS_ID };
+    const entry = { at: deps.now(), ctx, validate: getRecordValidator(ctx.schema.$id, ctx.schema.version, ctx.resolved), isEvent: ctx.schema['meta:class'] === EXPERIENCE_EVENT_CLASS_ID };
     schemas.set(key, entry);
     return entry;
   }
@@ -65,7 +47,7 @@ export function createStreamingActivities(deps: ActivityDeps) {
   function cacheOf(stream: string) {
     let cache = caches.get(stream);
     if (cache) caches.delete(stream);
-    else cache = new StreamGraphCache(stream, stores.writeMode === 'deleteInsert');
+    else cache = new GraphCache(stores.writeMode === 'deleteInsert');
     caches.set(stream, cache);
     if (caches.size > MAX_CACHES) caches.delete(caches.keys().next().value!);
     return cache;

@@ -27,7 +27,7 @@ const CHUNK = 2500;
 
 export interface ChunkRow { row: number; raw: string; issues: RowIssue[]; record?: IncomingRecord }
 
-export interface RowsTarget { sandbox: string; datasetId: string; batchId: string; filename: string; scope: string; cache?: GraphCache }
+export interface RowsTarget { sandbox: string; datasetId: string; batchId: string; filename: string; scope: string; cache?: GraphCache; datasets?: string[] }
 
 /**
  * Writes processed rows: failed rows as row errors, valid ones as dataset records (ids from their
@@ -52,7 +52,7 @@ export async function writeRows(deps: ActivityDeps, t: RowsTarget, rows: ChunkRo
     const w = await stores.leases.with(`graph/${t.sandbox}`, t.scope, async (held) => {
       if (held.tookOverFrom) await recoverWrites(stores, held.tookOverFrom);
       t.cache?.onLease(held);
-      return writeRecords(stores, t.sandbox, t.datasetId, t.batchId, apply.map((c) => c.record!), deps.now(), t.scope, { cache: t.cache, writer, reclaim: retrying && held.previousOwner === t.scope });
+      return writeRecords(stores, t.sandbox, t.datasetId, t.batchId, apply.map((c) => c.record!), deps.now(), t.scope, { cache: t.cache, writer, reclaim: retrying && held.previousOwner === t.scope, datasets: t.datasets });
     });
     graphsMerged = w.graphsMerged;
   }
@@ -101,13 +101,14 @@ export async function ingestFile(deps: ActivityDeps, job: IngestJob, file: Inges
   const mappings = normalizeMappings(mappingSet?.mappings ?? []);
   const base = job.connectionId ? await stores.connections.get(job.sandbox, job.connectionId) : undefined;
   if (job.connectionId && !base) throw new DomainError('NOT_FOUND', `Base connection ${job.connectionId} not found`);
-  const cache = new GraphCache(scope, stores.writeMode === 'deleteInsert');
+  const cache = new GraphCache(stores.writeMode === 'deleteInsert');
+  const datasets = (await stores.datasets.list(job.sandbox, {}, { limit: 10_000 })).items.map((d) => d.id);
 
   const writeChunk = async (chunk: ChunkRow[]) => {
     if (!chunk.length) return;
     const last = chunk[chunk.length - 1].row;
     await stores.progress.updateOne({ _id: scope }, { $set: { startedRow: Math.max(last, reapplyUpTo) } }, { upsert: true });
-    const w = await writeRows(deps, { sandbox: job.sandbox, datasetId: job.datasetId, batchId: job.batchId, filename: file.key, scope, cache }, chunk, (row) => row <= reapplyUpTo);
+    const w = await writeRows(deps, { sandbox: job.sandbox, datasetId: job.datasetId, batchId: job.batchId, filename: file.key, scope, cache, datasets }, chunk, (row) => row <= reapplyUpTo);
     result.input += chunk.length;
     result.output += w.output;
     result.skipped += w.skipped;
@@ -121,7 +122,14 @@ export async function ingestFile(deps: ActivityDeps, job: IngestJob, file: Inges
 
   const body = await openObject(deps.s3For(base ?? undefined), file.bucket, file.key);
   await withKeepAlive(async () => {
+    // The next chunk is parsed and validated while the previous one is written (one write in flight, in order).
     let chunk: ChunkRow[] = [];
+    let writing: Promise<void> = Promise.resolve();
+    const handOver = async (rows: ChunkRow[]) => {
+      await writing;
+      writing = writeChunk(rows);
+      writing.catch(() => undefined); // awaited (and rethrown) before the next hand-over or at the end
+    };
     for await (const row of readRecords(body, file.format)) {
       if (row.rowNumber <= cursor.row) continue;
       if (row.error || !row.values) {
@@ -130,11 +138,12 @@ export async function ingestFile(deps: ActivityDeps, job: IngestJob, file: Inges
         chunk.push(toChunkRow(row.rowNumber, row.raw, row.values, { mappings, schemaCtx, validate, isEvent, rowKey: `${file.key}|${row.rowNumber}`, now: job.startedAt }));
       }
       if (chunk.length >= CHUNK) {
-        await writeChunk(chunk);
+        await handOver(chunk);
         chunk = [];
       }
     }
-    await writeChunk(chunk);
+    await handOver(chunk);
+    await writing;
   }, () => cursor);
   await stores.progress.deleteOne({ _id: scope });
   return result;

@@ -23,11 +23,18 @@ export class GraphCache {
   private membersOf = new Map<string, Set<string>>();
   private complete = false;
   private tooBig = false;
-  constructor(private readonly owner: string, private readonly prime: boolean) {}
+  constructor(private readonly prime: boolean) {}
 
-  /** Call on every lease acquisition: forgets everything if another writer held the lease in between. */
+  private lastEpoch?: number;
+
+  /**
+   * Call on every lease acquisition: forgets everything unless this cache's writer was the last to
+   * hold the lease (consecutive epochs: nobody, not even another attempt under the same name, wrote in between).
+   */
   onLease(held: HeldLease): void {
-    if (held.previousOwner === this.owner) return;
+    const continuous = this.lastEpoch !== undefined && held.epoch === this.lastEpoch + 1;
+    this.lastEpoch = held.epoch;
+    if (continuous) return;
     this.graphOf.clear();
     this.writerOf.clear();
     this.membersOf.clear();

@@ -54,6 +54,8 @@ export interface WriteOptions {
    * instead of being re-read and replaced.
    */
   reclaim?: boolean;
+  /** Every dataset of the sandbox that holds profile fragments (lets fragments be read by id). */
+  datasets?: string[];
 }
 
 export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number, scope: string, opts: WriteOptions = {}): Promise<WriteResult> {
@@ -108,8 +110,11 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
   const graphIds = [...new Set(assign.values())];
   const older = graphIds.filter((g) => !fresh.has(g));
   const cachedMembers = cache?.members(older);
+  // With the members known, a graph's fragments are found by their ids (member × dataset) rather than by a graphId query.
+  const olderSet = new Set(older);
+  const byIds = async (members: Map<string, string[]>) => [...(await stores.profiles.getFragments([...members.values()].flat().flatMap((k) => opts.datasets!.map((d) => stores.profiles.fragmentId(sandbox, d, k))))).values()].filter((f) => olderSet.has(f.graphId));
   const [storedFrags, storedMembers] = await Promise.all([
-    stores.profiles.fragmentsOfGraphs(sandbox, older),
+    cachedMembers && opts.datasets ? byIds(cachedMembers) : stores.profiles.fragmentsOfGraphs(sandbox, older),
     cachedMembers ? [...cachedMembers].flatMap(([graphId, keys]) => keys.map((k) => ({ graphId, ...parseIdentityKey(k) }))) : stores.identities.members(sandbox, older),
   ]);
   const fragsByGraph = groupBy<Fragment & { graphId: string }>([...storedFrags, ...[...frags.values()].filter((f) => fresh.has(f.graphId))], (f) => f.graphId);

@@ -33,9 +33,9 @@ export async function replaceDocs<T extends { _id: string }>(coll: Collection<T>
   await replayRedo(coll, scope);
   const entryId = (id: string) => `${scope}|${coll.collectionName}|${id}`;
   await redo.insertMany(unique.map((doc) => ({ _id: entryId(doc._id), scope, coll: coll.collectionName, doc })), { ordered: false });
-  await coll.deleteMany({ _id: { $in: unique.map((d) => d._id) } } as any);
+  await deleteByIds(coll, unique.map((d) => d._id), mode);
   await coll.insertMany(unique as any[], { ordered: false });
-  await redo.deleteMany({ _id: { $in: unique.map((d) => entryId(d._id)) } });
+  await deleteByIds(redo, unique.map((d) => entryId(d._id)), mode);
 }
 
 const REDO = '_redo';
@@ -46,9 +46,9 @@ export async function replayRedo(coll: Collection<any>, scope: string): Promise<
   const redo = coll.db.collection<RedoEntry>(REDO);
   const pending = await redo.find({ scope, coll: coll.collectionName }).toArray();
   if (!pending.length) return 0;
-  await coll.deleteMany({ _id: { $in: pending.map((p) => p.doc._id) } });
+  await deleteByIds(coll, pending.map((p) => p.doc._id as string), 'deleteInsert');
   await insertNew(coll, pending.map((p) => p.doc));
-  await redo.deleteMany({ _id: { $in: pending.map((p) => p._id) } });
+  await deleteByIds(redo, pending.map((p) => p._id), 'deleteInsert');
   return pending.length;
 }
 
@@ -68,4 +68,33 @@ export async function insertNew<T extends { _id: string }>(coll: Collection<T>, 
     for (const w of errors) dups.add(docs[w.index]._id);
   }
   return dups;
+}
+
+/**
+ * Up to this many ids, FerretDB is asked one `_id` at a time: an `_id` equality is an index
+ * lookup there, while any `$in` scans the whole collection (measured on 100k documents: 24 ms per
+ * `findOne({_id})`, 10 s for one `$in` of 1000 ids). MongoDB always gets the `$in`.
+ */
+const FEW_IDS = 64;
+
+export async function findByIds<T extends Document>(coll: Collection<T>, ids: string[], mode: WriteMode, projection?: Document): Promise<T[]> {
+  if (!ids.length) return [];
+  if (mode === 'deleteInsert' && ids.length <= FEW_IDS) {
+    const out: T[] = [];
+    for (const id of ids) {
+      const d = await coll.findOne({ _id: id } as any, { projection });
+      if (d) out.push(d as T);
+    }
+    return out;
+  }
+  return (await coll.find({ _id: { $in: ids } } as any, { projection }).toArray()) as T[];
+}
+
+export async function deleteByIds(coll: Collection<any>, ids: string[], mode: WriteMode): Promise<void> {
+  if (!ids.length) return;
+  if (mode === 'deleteInsert' && ids.length <= FEW_IDS) {
+    for (const id of ids) await coll.deleteOne({ _id: id });
+    return;
+  }
+  await coll.deleteMany({ _id: { $in: ids } });
 }

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import { identityKey, parseIdentityKey } from '../../domain/identity/namespaces';
-import { insertNew } from './bulk';
+import { findByIds, insertNew } from './bulk';
+import type { WriteMode } from './bulk';
 
 export interface IdentityDoc {
   _id: string; // <sandbox>|<ns>:<id>
@@ -21,7 +22,7 @@ export interface KnownIdentity { graphId: string; writer?: string }
  */
 export class IdentityRepo {
   readonly coll: Collection<IdentityDoc>;
-  constructor(db: Db) {
+  constructor(db: Db, private readonly mode: WriteMode = 'upsert') {
     this.coll = db.collection<IdentityDoc>('identities');
   }
 
@@ -36,7 +37,7 @@ export class IdentityRepo {
   async lookup(sandbox: string, keys: string[]): Promise<Map<string, KnownIdentity>> {
     const out = new Map<string, KnownIdentity>();
     if (!keys.length) return out;
-    const docs = await this.coll.find({ _id: { $in: keys.map((k) => this.key(sandbox, k)) } }, { projection: { ns: 1, id: 1, graphId: 1, writer: 1 } }).toArray();
+    const docs = await findByIds(this.coll, keys.map((k) => this.key(sandbox, k)), this.mode, { ns: 1, id: 1, graphId: 1, writer: 1 });
     for (const d of docs) out.set(identityKey(d.ns, d.id), { graphId: d.graphId, writer: d.writer });
     return out;
   }

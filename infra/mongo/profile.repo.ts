@@ -1,7 +1,7 @@
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import type { Fragment } from '../../domain/profile/merge';
 import type { Membership } from '../../domain/segment/membership';
-import { insertNew, replaceDocs } from './bulk';
+import { deleteByIds, findByIds, insertNew, replaceDocs } from './bulk';
 import type { WriteMode } from './bulk';
 
 export interface FragmentDoc {
@@ -60,7 +60,7 @@ export class ProfileRepo {
   fragmentId = (sandbox: string, datasetId: string, recordKey: string) => `${sandbox}|${datasetId}|${recordKey}`;
 
   async getFragments(ids: string[]): Promise<Map<string, Fragment & { graphId: string; batchIds: string[] }>> {
-    const docs = ids.length ? await this.fragments.find({ _id: { $in: ids } }).toArray() : [];
+    const docs = await findByIds(this.fragments, ids, this.mode);
     return new Map(docs.map((d) => [d._id, { ...d, pathTs: dec(d.pathTs) }]));
   }
 
@@ -104,11 +104,11 @@ export class ProfileRepo {
     const doc = (p: (typeof profiles)[number]): ProfileDoc => ({ _id: `${sandbox}|${p.graphId}`, sandbox, ...p });
     const older = profiles.filter((p) => !fresh.has(p.graphId)).map(doc);
     if (older.length) {
-      const prior = new Map((await this.profiles.find({ _id: { $in: older.map((d) => d._id) } }, { projection: { segmentMembership: 1 } }).toArray()).map((d) => [d._id, d.segmentMembership]));
+      const prior = new Map((await findByIds(this.profiles, older.map((d) => d._id), this.mode, { segmentMembership: 1 })).map((d) => [d._id, d.segmentMembership]));
       await replaceDocs(this.profiles, older.map((d) => (prior.get(d._id) ? { ...d, segmentMembership: prior.get(d._id) } : d)), this.mode, scope);
     }
     await insertNew(this.profiles, profiles.filter((p) => fresh.has(p.graphId)).map(doc));
-    if (removedGraphs.length) await this.profiles.deleteMany({ _id: { $in: removedGraphs.map((g) => `${sandbox}|${g}`) } });
+    await deleteByIds(this.profiles, removedGraphs.map((g) => `${sandbox}|${g}`), this.mode);
   }
 
   async getProfile(sandbox: string, graphId: string): Promise<ProfileDoc | null> {

@@ -33,7 +33,7 @@ export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
     segmentDefinitions: new ResourceStore<SegmentDefinition>(db, 'segmentDefinitions'),
     segmentJobs: new ResourceStore<SegmentJob>(db, 'segmentJobs'),
     exportJobs: new ResourceStore<ExportJob>(db, 'exportJobs'),
-    identities: new IdentityRepo(db),
+    identities: new IdentityRepo(db, writeMode),
     profiles: new ProfileRepo(db, writeMode),
     leases: new Leases(db),
     /** Per writer scope: the last row a writer started writing (a retry re-applies up to there). */
