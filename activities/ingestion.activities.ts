@@ -82,6 +82,7 @@ export function createIngestionActivities(deps: ActivityDeps, opts: { landingBuc
     prepareBatchIngestion: guard(async (input: { sandbox: string; batchId: string; startedAt: number }): Promise<PreparedRun> => {
       const batch = await stores.batches.get(input.sandbox, input.batchId);
       if (!batch) throw new DomainError('NOT_FOUND', `Batch ${input.batchId} not found`);
+      if (batch.status === 'aborted') throw new DomainError('CONFLICT', `Batch ${input.batchId} was aborted`);
       const datasetId = batch.relatedObjects.find((o) => o.type === 'dataSet')!.id;
       const format = (batch as Batch & { sourceFormat?: SourceFormat }).sourceFormat ?? { format: 'json' };
       const prefix = landingPrefix(input.sandbox, input.batchId);

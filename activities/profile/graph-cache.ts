@@ -3,8 +3,8 @@ import type { Stores } from '../../infra/mongo/stores';
 import type { HeldLease } from '../../infra/mongo/lease';
 import type { KnownIdentity } from '../../infra/mongo/identity.repo';
 
-/** Above this many identities in a sandbox the cache is not primed from a full read (memory). */
-const PRIME_LIMIT = 500_000;
+/** Above this many identities the cache is not primed, or is dropped (about 150 bytes each in memory). */
+const PRIME_LIMIT = 3_000_000;
 
 /**
  * What one writer knows of a sandbox's identity graph: identity key → graph id, and graph id →
@@ -34,7 +34,10 @@ export class GraphCache {
   onLease(held: HeldLease): void {
     const continuous = this.lastEpoch !== undefined && held.epoch === this.lastEpoch + 1;
     this.lastEpoch = held.epoch;
-    if (continuous) return;
+    if (!continuous) this.forget();
+  }
+
+  private forget() {
     this.graphOf.clear();
     this.writerOf.clear();
     this.membersOf.clear();
@@ -71,6 +74,10 @@ export class GraphCache {
       if (writer && !this.graphOf.has(k)) this.writerOf.set(k, writer);
       this.set(k, g);
     }
+    if (this.graphOf.size > PRIME_LIMIT) {
+      this.forget();
+      this.tooBig = true;
+    }
   }
 
   private set(k: string, g: string) {
@@ -88,9 +95,7 @@ export class GraphCache {
       this.tooBig = true;
       return;
     }
-    this.graphOf.clear();
-    this.writerOf.clear();
-    this.membersOf.clear();
+    this.forget();
     for await (const d of stores.identities.coll.find({ sandbox }, { projection: { ns: 1, id: 1, graphId: 1, writer: 1 } })) {
       const k = identityKey(d.ns, d.id);
       this.set(k, d.graphId);

@@ -25,15 +25,16 @@ const connectionBody = z.looseObject({
   name: z.string().min(1),
   description: z.string().optional(),
   connectionSpec: specRef,
-  auth: z.object({ specName: z.string(), params: z.record(z.string(), z.string()) }),
+  auth: z.object({ specName: z.string(), params: z.record(z.string(), z.union([z.string(), z.boolean(), z.number()]).transform(String)) }),
   params: z.record(z.string(), z.unknown()).optional(),
 });
 const sourceConnectionBody = z.looseObject({
   name: z.string().optional(),
   baseConnectionId: z.string().min(1),
   connectionSpec: specRef,
-  data: z.object({ format: z.enum(['delimited', 'json', 'parquet']), columnDelimiter: z.string().max(1).optional(), properties: z.record(z.string(), z.unknown()).optional() }),
-  params: z.object({ path: z.string().regex(/^\/?[a-z0-9.-]{3,63}(\/.*)?$/, 'must be /bucket/path with an optional glob'), recursive: z.boolean().optional() }),
+  // Optional for a streaming source (AEP sends neither); required for a file source (checked below).
+  data: z.object({ format: z.enum(['delimited', 'json']), columnDelimiter: z.string().max(1).optional(), properties: z.record(z.string(), z.unknown()).optional() }).optional(),
+  params: z.object({ path: z.string().regex(/^\/?[a-z0-9.-]{3,63}(\/.*)?$/, 'must be /bucket/path with an optional glob'), recursive: z.boolean().optional() }).optional(),
 });
 const targetConnectionBody = z.looseObject({
   name: z.string().optional(),
@@ -112,7 +113,12 @@ export function flowServiceRoutes(app: Router) {
 
   op(app, { method: 'post', path: `${BASE}/sourceConnections`, tag, summary: 'Create a source connection (S3 path, format)', body: sourceConnectionBody, status: 201 }, async (c, { body }) => {
     const d = c.get('deps');
-    if (!(await d.stores.connections.get(c.get('sandbox'), body.baseConnectionId))) throw unprocessable(`baseConnectionId: connection ${body.baseConnectionId} does not exist`);
+    const base = await d.stores.connections.get(c.get('sandbox'), body.baseConnectionId);
+    if (!base) throw unprocessable(`baseConnectionId: connection ${body.baseConnectionId} does not exist`);
+    if (base.connectionSpec.id !== STREAMING.connectionSpec) {
+      if (!body.data) throw unprocessable('data: a file source needs data.format (delimited or json)');
+      if (!body.params?.path) throw unprocessable('params.path: a file source needs the S3 path, e.g. /bucket/dir/*.csv');
+    }
     const sc: SourceConnection = { ...(body as unknown as SourceConnection), id: d.newId(), etag: etag(d), createdAt: d.now() };
     await d.stores.sourceConnections.insert(c.get('sandbox'), sc);
     return c.json({ id: sc.id, etag: sc.etag }, 201);

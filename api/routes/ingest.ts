@@ -70,7 +70,8 @@ const batchKey = (sandbox: string, id: string) => `${sandbox}:${id}`;
 function sourceFormatOf(body: BatchBody): SourceFormat {
   const f = body.inputFormat;
   const format = FORMATS[f.format.toLowerCase() as keyof typeof FORMATS];
-  if (!format) throw unprocessable(`inputFormat.format: must be csv, json or parquet (got "${f.format}")`);
+  if (!format) throw unprocessable(`inputFormat.format: must be csv or json (got "${f.format}")`);
+  if (format === 'parquet') throw unprocessable('inputFormat.format: parquet is not supported yet; send csv or json');
   for (const k of ['delimiter', 'quote', 'escape'] as const) if (f[k] !== undefined && f[k].length !== 1) throw unprocessable(`inputFormat.${k}: must be one character`);
   return format === 'delimited' ? { format, delimiter: f.delimiter, quote: f.quote, escape: f.escape, header: f.header ?? true } : { format, multiLineJson: f.isMultiLineJson === true };
 }

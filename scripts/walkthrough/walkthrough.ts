@@ -44,7 +44,7 @@ export interface S3Access { s3: S3Client; s3Endpoint: string; s3AccessKeyId: str
  * a profile-enabled dataset, the CSV put on S3, and a `once` S3 dataflow into the dataset, then
  * waits for its run. Used by the walkthrough and the benchmark.
  */
-export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: string; csv: string; describe: string; log: (line: string) => void; step: (n: number, what: string) => void; scheduleParams?: Record<string, unknown>; gzip?: boolean }) {
+export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: string; csv: string; describe: string; log: (line: string) => void; step: (n: number, what: string) => void; scheduleParams?: Record<string, unknown>; gzip?: boolean; wait?: boolean }) {
   const { log, step } = o;
   const sourceBucket = `openxp-landing-${o.suffix}`;
   step(1, 'Schema: XDM Individual Profile + contact, demographic and loyalty field groups; Email identity; enabled for Profile');
@@ -93,6 +93,7 @@ export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: st
     transformations: [{ name: 'Mapping', params: { mappingId: mapping.id, mappingVersion: 0 } }], scheduleParams: o.scheduleParams ?? { startTime: Math.floor(Date.now() / 1000), frequency: 'once' },
   });
   log(`  dataflow ${flow.id} started (schedule: ${String(o.scheduleParams?.frequency ?? 'once')})`);
+  if (o.wait === false) return { schema, datasetId, flow, run: undefined };
   let last = '';
   const runs = await api.waitFor(
     () => api.ok('GET', `/data/foundation/flowservice/runs?property=flowId==${flow.id}`),

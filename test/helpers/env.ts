@@ -11,9 +11,13 @@ export function testConfig() {
   return loadConfig(process.env);
 }
 
-/** createApp over real Mongo and a real Temporal client, for `app.request` tests. */
-export async function realApp() {
-  const cfg = testConfig();
+/**
+ * createApp over real Mongo and a real Temporal client, for `app.request` tests. `db` gives a test
+ * a database of its own (FerretDB scans whole collections, so a big test would slow every later one).
+ */
+export async function realApp(opts: { db?: string } = {}) {
+  const base = testConfig();
+  const cfg = opts.db ? { ...base, mongo: { ...base.mongo, db: opts.db } } : base;
   const infra = await buildInfra(cfg);
   const connection = await Connection.connect({ address: cfg.temporal.address! });
   const deps: ApiDeps = {

@@ -24,6 +24,8 @@ function lcg(seed: number) {
 }
 
 const KILLS = 10;
+/** A database of its own: 100k rows would slow every later test's queries on FerretDB. */
+const DB = `openxp_crash_${process.pid}`;
 const CUSTOMERS = 88_000; // about 100k rows
 
 /**
@@ -40,18 +42,19 @@ describe('ingestion survives workers killed mid-file', () => {
   const queue = `openxp-ingestion-crash-${process.pid}`;
 
   const startWorker = () => new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../helpers/ingestion-worker.ts'), queue], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../helpers/ingestion-worker.ts'), queue], { env: { ...process.env, MONGODB_DB: DB }, stdio: ['ignore', 'pipe', 'inherit'] });
     workers.push(child);
     child.stdout!.on('data', (b: Buffer) => b.toString().includes('READY') && resolve(child));
     child.once('exit', (code, signal) => signal !== 'SIGKILL' && reject(new Error(`worker exited with ${code} before it was ready`)));
   });
 
   beforeAll(async () => {
-    t = await realApp();
+    t = await realApp({ db: DB });
     api = await startApi({ ...t.cfg, api: { ...t.cfg.api, port: 0 } });
   });
   afterAll(async () => {
     workers.forEach((w) => w.exitCode === null && w.kill('SIGKILL'));
+    await t?.deps.stores.db.dropDatabase();
     await api?.close();
     await t?.close();
   });
@@ -62,8 +65,9 @@ describe('ingestion survives workers killed mid-file', () => {
     const s3 = createS3Client(t.cfg.s3);
     const s3Access = { s3, s3Endpoint: t.cfg.s3.endpoint!, s3AccessKeyId: t.cfg.s3.accessKeyId!, s3SecretAccessKey: t.cfg.s3.secretAccessKey!, s3Region: t.cfg.s3.region };
     const suffix = randomBytes(4).toString('hex');
-    // The dataflow, first run on an empty file, so the big file below is the next run's only new file.
-    const { flow } = await ingestCustomers(client, { ...s3Access, suffix, csv: `${HEADER.join(',')}\n`, describe: 'empty', log: () => undefined, step: () => undefined });
+    // The dataflow, scheduled for tomorrow (no run now); the run below is started on the test's own queue.
+    const tomorrow = Math.floor(Date.now() / 1000) + 86_400;
+    const { flow } = await ingestCustomers(client, { ...s3Access, suffix, csv: `${HEADER.join(',')}\n`, describe: 'empty', log: () => undefined, step: () => undefined, scheduleParams: { frequency: 'day', startTime: tomorrow }, wait: false });
     const sample = generateCustomers(CUSTOMERS, 3);
     await s3.send(new PutObjectCommand({ Bucket: `openxp-landing-${suffix}`, Key: 'crm/customers-002.csv', Body: sample.csv }));
 

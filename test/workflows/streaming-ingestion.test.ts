@@ -191,7 +191,12 @@ describe('streamingIngestionWorkflow continues as new without losing a record', 
     expect(new Set(ids).size).toBe(1005);
     expect(new Set(flushes.map((f) => f.batchId)).size).toBe(flushes.length);
     expect(flushes.every((f) => f.messages.length <= 500)).toBe(true);
-    const latest = await t.deps.temporal.workflow.getHandle(workflowId).describe();
+    // The run continues as new right after its last flush; give it a moment to do so.
+    let latest = await t.deps.temporal.workflow.getHandle(workflowId).describe();
+    for (let waited = 0; latest.runId === first.signaledRunId && waited < 10_000; waited += 200) {
+      await new Promise((r) => setTimeout(r, 200));
+      latest = await t.deps.temporal.workflow.getHandle(workflowId).describe();
+    }
     expect(latest.runId).not.toBe(first.signaledRunId);
     await t.deps.temporal.workflow.getHandle(workflowId).terminate('test done');
   });
