@@ -6,6 +6,7 @@ import { catalogRoutes } from './routes/catalog';
 import { docsPage } from './routes/docs';
 import { flowServiceRoutes } from './routes/flowservice';
 import { profileRoutes } from './routes/profile';
+import { identityRoutes } from './routes/identity';
 import { schemaRegistryRoutes } from './routes/schemaregistry';
 import { segmentationRoutes } from './routes/segmentation';
 import { ingestRoutes } from './routes/ingest';
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps) {
   catalogRoutes(app);
   flowServiceRoutes(app);
   profileRoutes(app);
+  identityRoutes(app);
   segmentationRoutes(app);
   ingestRoutes(app);
 

@@ -2,15 +2,14 @@ import { z } from 'zod';
 import { findNamespace, identityKey, normalizeIdentity, STANDARD_NAMESPACES } from '../../domain/identity/namespaces';
 import { defaultMergePolicy } from '../../domain/profile/model';
 import type { ApiDeps } from '../context';
-import { ApiError, notFound, unprocessable } from '../errors';
+import { notFound, unprocessable } from '../errors';
 import { op } from '../openapi';
 import type { Router } from '../openapi';
 
 const UPS = '/data/core/ups';
-const IDENTITY = '/data/core/identity';
 
 /** The graph an identity belongs to, or null. `ns` is a namespace code (case-insensitive). */
-async function graphOf(d: ApiDeps, sandbox: string, ns: string, id: string, field: string): Promise<string | null> {
+export async function graphOf(d: ApiDeps, sandbox: string, ns: string, id: string, field: string): Promise<string | null> {
   const namespace = findNamespace(STANDARD_NAMESPACES, ns);
   if (!namespace) throw unprocessable(`${field}: unknown identity namespace "${ns}"`);
   const value = normalizeIdentity(namespace, id);
@@ -65,20 +64,5 @@ export function profileRoutes(app: Router) {
     await ensureDefaultMergePolicy(d, c.get('sandbox'));
     const { items, total } = await d.stores.mergePolicies.list(c.get('sandbox'));
     return c.json({ _page: { totalCount: total, pageSize: items.length }, children: items });
-  });
-
-  op(app, {
-    method: 'get', path: `${IDENTITY}/identity/cluster/members`, tag: 'Identity Service', summary: 'Identities in the same graph as one identity',
-    query: z.object({ ns: z.string().optional(), nsId: z.coerce.number().int().optional(), id: z.string().min(1), 'graph-type': z.enum(['None', 'Private Graph']).default('Private Graph') }),
-  }, async (c, { query }) => {
-    const d = c.get('deps');
-    const code = query.ns ?? STANDARD_NAMESPACES.find((n) => n.id === query.nsId)?.code;
-    if (!code) throw new ApiError(400, 'VALIDATION', 'ns or nsId: one of them must name a known namespace');
-    const ns = STANDARD_NAMESPACES.find((n) => n.code.toLowerCase() === code.toLowerCase());
-    const graphId = await graphOf(d, c.get('sandbox'), code, query.id, 'id');
-    const self = { xid: '', nsid: ns?.id, namespace: ns?.code, id: query.id };
-    if (!graphId || query['graph-type'] === 'None') return c.json({ members: [self] });
-    const members = await d.stores.identities.members(c.get('sandbox'), [graphId]);
-    return c.json({ members: members.map((m) => ({ nsid: STANDARD_NAMESPACES.find((n) => n.code === m.ns)?.id, namespace: m.ns, id: m.id })) });
   });
 }

@@ -44,7 +44,7 @@ export interface S3Access { s3: S3Client; s3Endpoint: string; s3AccessKeyId: str
  * a profile-enabled dataset, the CSV put on S3, and a `once` S3 dataflow into the dataset, then
  * waits for its run. Used by the walkthrough and the benchmark.
  */
-export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: string; csv: string; describe: string; log: (line: string) => void; step: (n: number, what: string) => void; scheduleParams?: Record<string, unknown>; gzip?: boolean; wait?: boolean }) {
+export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: string; csv: string; describe: string; log: (line: string) => void; step: (n: number, what: string) => void; scheduleParams?: Record<string, unknown>; gzip?: boolean; wait?: boolean; timeoutMs?: number }) {
   const { log, step } = o;
   const sourceBucket = `openxp-landing-${o.suffix}`;
   step(1, 'Schema: XDM Individual Profile + contact, demographic and loyalty field groups; Email identity; enabled for Profile');
@@ -98,7 +98,7 @@ export async function ingestCustomers(api: ApiClient, o: S3Access & { suffix: st
   const runs = await api.waitFor(
     () => api.ok('GET', `/data/foundation/flowservice/runs?property=flowId==${flow.id}`),
     (r: any) => ['success', 'failed'].includes(r.items[0]?.metrics.statusSummary.status),
-    { progress: (r: any) => {
+    { timeoutMs: o.timeoutMs, progress: (r: any) => {
       const s = r.items[0]?.metrics;
       const line = s ? `  run ${s.statusSummary.status}: ${s.recordSummary.inputRecordCount} rows read, ${s.recordSummary.outputRecordCount} ingested, ${s.recordSummary.failedRecordCount} failed` : '  waiting for the run…';
       if (line !== last) log((last = line));
