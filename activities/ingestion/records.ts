@@ -1,8 +1,6 @@
-import { findNamespace, identityKey, normalizeIdentity, STANDARD_NAMESPACES } from '../../domain/identity/namespaces';
-import type { Namespace } from '../../domain/identity/namespaces';
+import { extractIdentities } from '../../domain/identity/extract';
 import { applyMappings, ROW_ERROR } from '../../domain/ingest/mapping';
 import type { MapContext, Mapping, RowIssue } from '../../domain/ingest/mapping';
-import { getPath } from '../../domain/shared/paths';
 import type { SchemaContext } from '../../infra/xdm/schema-context';
 import type { IncomingRecord } from '../profile/write-records';
 
@@ -11,33 +9,6 @@ export type RecordValidator = (record: unknown) => { ok: true } | { ok: false; e
 export interface RowOutcome {
   record?: IncomingRecord;
   issues: RowIssue[];
-}
-
-const MAX_IDENTITIES_PER_RECORD = 20;
-
-/** Identity keys of a record: descriptor fields (primary first), then its identityMap. */
-export function extractIdentities(data: Record<string, unknown>, ctx: SchemaContext, extra: { ns: string; id: string; primary: boolean }[], namespaces: Namespace[] = STANDARD_NAMESPACES): { keys: string[]; issues: RowIssue[] } {
-  const raw: { ns: string; id: unknown; primary: boolean }[] = [
-    ...ctx.identityFields.map((f) => ({ ns: f.namespace, id: getPath(data, f.path), primary: f.primary })),
-    ...extra,
-  ];
-  const idMap = data.identityMap as Record<string, { id?: unknown; primary?: boolean }[]> | undefined;
-  for (const [ns, items] of Object.entries(idMap ?? {})) for (const it of items ?? []) raw.push({ ns, id: it.id, primary: it.primary === true });
-  const keys: string[] = [];
-  const issues: RowIssue[] = [];
-  for (const r of raw.sort((a, b) => Number(b.primary) - Number(a.primary))) {
-    if (r.id === undefined || r.id === null || r.id === '') continue;
-    const ns = findNamespace(namespaces, r.ns);
-    if (!ns) {
-      issues.push({ code: ROW_ERROR.SCHEMA, message: `identity namespace "${r.ns}" is unknown` });
-      continue;
-    }
-    const v = normalizeIdentity(ns, r.id);
-    if (v !== null) keys.push(identityKey(ns.code, v));
-  }
-  const unique = [...new Set(keys)];
-  if (unique.length > MAX_IDENTITIES_PER_RECORD) issues.push({ code: ROW_ERROR.SCHEMA, message: `record has ${unique.length} identities; at most ${MAX_IDENTITIES_PER_RECORD} are allowed` });
-  return { keys: unique, issues };
 }
 
 /**
@@ -56,7 +27,7 @@ export function processRecord(row: Record<string, unknown>, mappings: Mapping[],
       })),
     };
   }
-  const ids = extractIdentities(mapped.record, ctx, mapped.identities);
+  const ids = extractIdentities(mapped.record, ctx.identityFields, mapped.identities);
   if (ids.issues.length) return { issues: ids.issues };
   if (!ids.keys.length) {
     const primary = ctx.identityFields.find((f) => f.primary);

@@ -6,10 +6,9 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { Batch, Dataset } from '../../domain/catalog/model';
 import type { Connection, SourceFormat } from '../../domain/flow/model';
-import { findNamespace, normalizeIdentity, STANDARD_NAMESPACES } from '../../domain/identity/namespaces';
+import { extractIdentities } from '../../domain/identity/extract';
 import { checkRecord, GUARDRAIL_ERROR, INGEST_LIMITS } from '../../domain/ingest/guardrails';
 import { ROW_ERROR } from '../../domain/ingest/mapping';
-import { getPath } from '../../domain/shared/paths';
 import { EXPERIENCE_EVENT_CLASS_ID } from '../../domain/xdm';
 import { loadSchemaContext } from '../../infra/xdm/schema-context';
 import type { MappingSetDoc } from '../../domain/xdm/registry-model';
@@ -317,16 +316,9 @@ function checkEntity(t: Target, entity: Record<string, unknown>, now: number): F
   if (!v.ok) return v.errors;
   const g = checkRecord(entity, { isEvent: t.isEvent, ingestTs: now });
   if (g.issues.length) return g.issues.map((i) => ({ path: /^([\w.]+): /.exec(i.message)?.[1] ?? '', rule: i.code, message: i.message }));
-  const errors: FieldError[] = [];
-  let found = t.identityFields.some((f) => {
-    const ns = findNamespace(STANDARD_NAMESPACES, f.namespace);
-    return !!ns && normalizeIdentity(ns, getPath(entity, f.path)) !== null;
-  });
-  for (const [code, items] of Object.entries((entity.identityMap ?? {}) as Record<string, { id?: unknown }[]>)) {
-    const ns = findNamespace(STANDARD_NAMESPACES, code);
-    if (!ns) errors.push({ path: `identityMap.${code}`, rule: 'namespace', message: `identity namespace "${code}" is unknown` });
-    else if ((Array.isArray(items) ? items : []).some((it) => normalizeIdentity(ns, it?.id) !== null)) found = true;
-  }
+  const ids = extractIdentities(entity, t.identityFields);
+  const errors: FieldError[] = ids.issues.map((i) => ({ path: 'identityMap', rule: 'identity', message: i.message }));
+  const found = ids.keys.length > 0;
   if (!found && !errors.length) {
     const primary = t.identityFields.find((f) => f.primary);
     errors.push(primary
