@@ -3,6 +3,7 @@ import type { Duration } from '@temporalio/common';
 import type { FileResult, IngestFile, IngestionActivities, PreparedRun } from '../activities/ingestion.activities';
 import type { BatchIngestionWorkflowInput, IngestionRunWorkflowInput } from './definitions';
 import { FAN_OUT } from './definitions';
+import { addResults, emptyResult } from '../domain/ingest/result';
 import { failureMessage, presets } from './options';
 
 const book = proxyActivities<IngestionActivities>(presets.bookkeeping);
@@ -27,7 +28,6 @@ export interface JobProgress {
   newest: Pick<IngestFile, 'key' | 'etag' | 'lastModified'>[];
 }
 
-const zero = (): FileResult => ({ bytes: 0, input: 0, output: 0, failed: 0, skipped: 0, graphsMerged: 0, errorCounts: {} });
 
 /**
  * One source dataflow run (on demand or by the flow's Temporal Schedule): list the objects new
@@ -52,7 +52,7 @@ async function runJob(resumed: JobProgress | undefined, heartbeatTimeout: string
   const stream = streamWith(heartbeatTimeout);
   let progress = resumed;
   try {
-    progress ??= { prepared: await prepare(), offset: 0, totals: zero(), newest: [] };
+    progress ??= { prepared: await prepare(), offset: 0, totals: emptyResult(), newest: [] };
     const { job, fileCount } = progress.prepared;
     for (let page = 0; progress.offset < fileCount; page++) {
       if (page >= PAGES_PER_EXECUTION || workflowInfo().continueAsNewSuggested) return await carryOn(progress);
@@ -81,12 +81,6 @@ async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return out;
-}
-
-function addResults(a: FileResult, b: FileResult): FileResult {
-  const errorCounts = { ...a.errorCounts };
-  for (const [c, n] of Object.entries(b.errorCounts)) errorCounts[c] = (errorCounts[c] ?? 0) + n;
-  return { bytes: a.bytes + b.bytes, input: a.input + b.input, output: a.output + b.output, failed: a.failed + b.failed, skipped: a.skipped + b.skipped, graphsMerged: a.graphsMerged + b.graphsMerged, errorCounts };
 }
 
 function newestOf(files: Pick<IngestFile, 'key' | 'etag' | 'lastModified'>[]) {

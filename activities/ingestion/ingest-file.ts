@@ -20,7 +20,7 @@ import type { IncomingRecord } from '../profile/write-records';
 import { processRecord } from './records';
 import { readRecords } from './sources';
 import type { FileCursor, FileResult, IngestFile, IngestJob } from './job';
-import { emptyResult } from './job';
+import { emptyResult } from '../../domain/ingest/result';
 
 /** Rows per write round; FerretDB scans a collection per lookup, so fewer, larger rounds are faster. */
 const CHUNK = 2500;

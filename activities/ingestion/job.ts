@@ -26,17 +26,7 @@ export interface IngestFile {
   index: number;
 }
 
-export interface FileResult {
-  bytes: number;
-  input: number;
-  output: number;
-  failed: number;
-  /** Valid rows whose record was already in the dataset (same content): nothing to write. */
-  skipped: number;
-  graphsMerged: number;
-  errorCounts: Record<string, number>;
-}
-
-export const emptyResult = (): FileResult => ({ bytes: 0, input: 0, output: 0, failed: 0, skipped: 0, graphsMerged: 0, errorCounts: {} });
+export type { FileResult } from '../../domain/ingest/result';
+import type { FileResult } from '../../domain/ingest/result';
 
 export interface FileCursor { row: number; result: FileResult }
