@@ -116,7 +116,7 @@ export function createIngestionActivities(deps: ActivityDeps, opts: { landingBuc
       const status = input.error || failedPct > job.partialPercent ? 'failed' : 'success';
       await stores.batches.update(job.sandbox, job.batchId, {
         status, updated: now, completed: now,
-        metrics: { inputByteSize: totals.bytes, inputFileCount: input.fileCount, inputRecordCount: totals.input, outputRecordCount: totals.output, failedRecordCount: totals.failed, skippedRecordCount: totals.skipped },
+        metrics: { inputByteSize: totals.bytes, inputFileCount: input.fileCount, inputRecordCount: totals.input, outputRecordCount: totals.output, failedRecordCount: totals.failed, skippedRecordCount: totals.skipped, identity: identitySummary(totals) },
         errors: [
           ...(input.error ? [{ code: 'CONNECTOR-2001-500', description: input.error }] : []),
           ...(totals.failed ? [{ code: ROW_ERROR.PARTIAL_SUMMARY, description: summary, recordCount: totals.failed }] : []),
@@ -130,6 +130,7 @@ export function createIngestionActivities(deps: ActivityDeps, opts: { landingBuc
           'metrics.sizeSummary.inputBytes': totals.bytes,
           'metrics.recordSummary': { inputRecordCount: totals.input, outputRecordCount: totals.output, failedRecordCount: totals.failed, skippedRecordCount: totals.skipped },
           'metrics.fileSummary.inputFileCount': input.fileCount,
+          'metrics.identitySummary': identitySummary(totals),
           'metrics.statusSummary': { status, errors },
           activities: [{ id: 'ingest', name: 'Ingest files into dataset and profile', status, recordCount: totals.output }],
         } as never);
@@ -159,3 +160,6 @@ function partialPercent(flow: Flow): number {
 }
 
 export type IngestionActivities = ReturnType<typeof createIngestionActivities>;
+
+/** What a run did to the identity graph (OpenXP's addition to AEP's run metrics). */
+const identitySummary = (t: FileResult) => ({ graphsMerged: t.graphsMerged, linksRefused: t.linksRefused ?? 0, identitiesRejected: t.identitiesRejected ?? 0, identitiesRemoved: t.identitiesRemoved ?? 0 });

@@ -7,9 +7,12 @@ import { docsPage } from './routes/docs';
 import { flowServiceRoutes } from './routes/flowservice';
 import { profileRoutes } from './routes/profile';
 import { identityRoutes } from './routes/identity';
+import { identityGraphRoutes } from './routes/identity-graph';
+import { namespaceRoutes } from './routes/namespaces';
 import { schemaRegistryRoutes } from './routes/schemaregistry';
 import { segmentationRoutes } from './routes/segmentation';
 import { ingestRoutes } from './routes/ingest';
+import { privacyRoutes } from './routes/privacy';
 
 /** The whole HTTP API; `api/server.ts` only builds deps and serves this. */
 export function createApp(deps: ApiDeps) {
@@ -37,8 +40,11 @@ export function createApp(deps: ApiDeps) {
   flowServiceRoutes(app);
   profileRoutes(app);
   identityRoutes(app);
+  identityGraphRoutes(app);
+  namespaceRoutes(app);
   segmentationRoutes(app);
   ingestRoutes(app);
+  privacyRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.doc('/openapi.json', {

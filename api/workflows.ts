@@ -5,6 +5,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import { emptyRunMetrics, scheduleInterval } from '../domain/flow/model';
 import type { Flow, RunRecord } from '../domain/flow/model';
 import { scheduleIds, workflowIds } from '../domain/shared/ids';
+import { privacyWorkflowId } from '../domain/privacy/model';
 import { SA, STREAM_RECORDS_SIGNAL, TASK_QUEUES } from '../workflows/definitions';
 import type { StreamMessage } from '../workflows/definitions';
 import type { ApiDeps } from './context';
@@ -52,6 +53,18 @@ export async function startExportJob(deps: ApiDeps, sandbox: string, jobId: stri
     workflowId,
     args: [{ sandbox, jobId }],
     typedSearchAttributes: attrs(sandbox, 'export-job', [{ key: SA.datasetId, value: datasetId } as SearchAttributePair]),
+  });
+  return workflowId;
+}
+
+/** Starts one privacy job's workflow on the ingestion queue (its workers own the identity graph). */
+export async function startPrivacyJob(deps: ApiDeps, sandbox: string, jobId: string): Promise<string> {
+  const workflowId = privacyWorkflowId(sandbox, jobId);
+  await deps.temporal.workflow.start('privacyJobWorkflow', {
+    taskQueue: TASK_QUEUES.ingestion,
+    workflowId,
+    args: [{ sandbox, jobId }],
+    typedSearchAttributes: attrs(sandbox, 'privacy'),
   });
   return workflowId;
 }

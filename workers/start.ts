@@ -10,6 +10,7 @@ import { createSegmentationActivities } from '../activities/segmentation.activit
 import { createExportActivities } from '../activities/export.activities';
 import { createActivationActivities } from '../activities/activation.activities';
 import { createStreamingActivities } from '../activities/streaming.activities';
+import { createPrivacyActivities } from '../activities/privacy.activities';
 import { TASK_QUEUES } from '../workflows/definitions';
 import type { WorkerKind } from '../workflows/definitions';
 
@@ -36,7 +37,7 @@ export async function startWorkers(cfg: Config, kinds: WorkerKind[], opts: { tas
     now: () => Date.now(),
   };
   const activitiesByKind: Record<WorkerKind, object> = {
-    ingestion: { ...createIngestionActivities(deps, { landingBucket: cfg.s3.landingBucket }), ...createStreamingActivities(deps) },
+    ingestion: { ...createIngestionActivities(deps, { landingBucket: cfg.s3.landingBucket }), ...createStreamingActivities(deps), ...createPrivacyActivities(deps) },
     segmentation: { ...createSegmentationActivities(deps), ...createExportActivities(deps) },
     activation: createActivationActivities(deps),
   };

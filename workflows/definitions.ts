@@ -36,6 +36,8 @@ export interface BatchIngestionWorkflowInput { sandbox: string; batchId: string;
 export interface SegmentJobWorkflowInput { sandbox: string; jobId: string; now: string }
 export interface ExportJobWorkflowInput { sandbox: string; jobId: string }
 export interface ActivationRunWorkflowInput { sandbox: string; flowId: string; runId: string; startedAt: number }
+/** One privacy job (one person): id `privacy/{sandbox}/{jobId}`; the job document holds what to delete. */
+export interface PrivacyJobWorkflowInput { sandbox: string; jobId: string }
 
 /** Maximum activities a workflow runs at once when it fans out. */
 export const FAN_OUT = 4;

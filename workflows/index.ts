@@ -3,3 +3,4 @@ export { segmentJobWorkflow } from './segment-job.workflow';
 export { exportJobWorkflow } from './export-job.workflow';
 export { activationRunWorkflow } from './activation-run.workflow';
 export { streamingIngestionWorkflow } from './streaming-ingestion.workflow';
+export { privacyJobWorkflow } from './privacy.workflow';

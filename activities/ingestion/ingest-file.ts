@@ -4,7 +4,13 @@ import { stableKey } from '../../domain/shared/ids';
 import { EXPERIENCE_EVENT_CLASS_ID } from '../../domain/xdm';
 import { normalizeMappings, ROW_ERROR } from '../../domain/ingest/mapping';
 import type { Mapping, RowIssue } from '../../domain/ingest/mapping';
-import { checkRecord } from '../../domain/ingest/guardrails';
+import { checkRecord, GUARDRAIL_ERROR } from '../../domain/ingest/guardrails';
+import { overLinked } from '../../domain/identity/graph';
+import type { GraphChange } from '../../domain/identity/graph';
+import { findNamespace } from '../../domain/identity/namespaces';
+import { linkingRulesOf } from '../../infra/identity/linking-rules';
+import { sandboxNamespaces } from '../../infra/identity/namespaces';
+import { defaultMergePolicyOf } from '../../infra/profile/merge-policies';
 import { openObject } from '../../infra/s3/client';
 import { insertNew } from '../../infra/mongo/bulk';
 import { recoverWrites } from '../../infra/mongo/stores';
@@ -16,7 +22,7 @@ import type { SchemaContext } from '../../infra/xdm/schema-context';
 import type { RecordValidator } from './records';
 import { GraphCache } from '../profile/graph-cache';
 import { writeRecords } from '../profile/write-records';
-import type { IncomingRecord } from '../profile/write-records';
+import type { IncomingRecord, WriteResult } from '../profile/write-records';
 import { processRecord } from './records';
 import { readRecords } from './sources';
 import type { FileCursor, FileResult, IngestFile, IngestJob } from './job';
@@ -38,27 +44,54 @@ export interface RowsTarget { sandbox: string; datasetId: string; batchId: strin
  */
 export async function writeRows(deps: ActivityDeps, t: RowsTarget, rows: ChunkRow[], reapply: (row: number) => boolean = () => false) {
   const { stores } = deps;
+  const rules = await linkingRulesOf(stores, t.sandbox);
+  const rejected = rejectOverLinked(rows, rules.batchLinkLimit);
   const failed = rows.filter((c) => c.issues.length);
   const good = rows.filter((c) => !c.issues.length && c.record);
   const rowKey = (row: number) => `${t.sandbox}|${t.batchId}|${t.filename}|${row}`;
   await insertNew(stores.rowErrors, failed.map((c) => ({ _id: rowKey(c.row), sandbox: t.sandbox, batchId: t.batchId, datasetId: t.datasetId, _filename: t.filename, rowNumber: c.row, _corrupt_record: c.raw, _errors: c.issues })));
   const recordIds = good.map((c) => `${t.sandbox}|${t.datasetId}|${stableKey(JSON.stringify(c.record!.data), c.record!.identities.join(','))}`);
-  const dups = await insertNew(stores.datasetRecords, good.map((c, i) => ({ _id: recordIds[i], sandbox: t.sandbox, datasetId: t.datasetId, batchId: t.batchId, record: c.record!.data })));
+  const dups = await insertNew(stores.datasetRecords, good.map((c, i) => ({ _id: recordIds[i], sandbox: t.sandbox, datasetId: t.datasetId, batchId: t.batchId, identities: c.record!.identities, record: c.record!.data })));
   const apply = good.filter((c, i) => !dups.has(recordIds[i]) || reapply(c.row));
-  let graphsMerged = 0;
+  const writer = `${t.scope}#${rows[0]?.row ?? 0}`;
+  if (rejected.length) await stores.graphs.record(t.sandbox, rejected, deps.now(), `${writer}#rejected`);
+  let w: WriteResult | undefined;
   if (apply.length) {
-    const writer = `${t.scope}#${rows[0].row}`;
     const retrying = rows.some((c) => reapply(c.row));
-    const w = await stores.leases.with(`graph/${t.sandbox}`, t.scope, async (held) => {
+    const namespaces = await sandboxNamespaces(stores, t.sandbox);
+    const typeOf = (ns: string) => findNamespace(namespaces, ns)?.idType ?? 'Cross_device';
+    const mp = await defaultMergePolicyOf(stores, t.sandbox, deps.now());
+    const policy = { id: mp.id, version: mp.version, rule: mp.attributeMerge };
+    w = await stores.leases.with(`graph/${t.sandbox}`, t.scope, async (held) => {
       if (held.tookOverFrom) await recoverWrites(stores, held.tookOverFrom);
       t.cache?.onLease(held);
-      return writeRecords(stores, t.sandbox, t.datasetId, t.batchId, apply.map((c) => c.record!), deps.now(), t.scope, { cache: t.cache, writer, reclaim: retrying && held.previousOwner === t.scope, datasets: t.datasets });
+      return writeRecords(stores, t.sandbox, t.datasetId, t.batchId, apply.map((c) => c.record!), deps.now(), t.scope, { cache: t.cache, writer, reclaim: retrying && held.previousOwner === t.scope, datasets: t.datasets, rules, typeOf, policy });
     });
-    graphsMerged = w.graphsMerged;
   }
   const errorCounts: Record<string, number> = {};
   for (const c of failed) errorCounts[c.issues[0].code] = (errorCounts[c.issues[0].code] ?? 0) + 1;
-  return { output: good.length, skipped: good.length - apply.length, failed: failed.length, graphsMerged, errorCounts };
+  return {
+    output: good.length, skipped: good.length - apply.length, failed: failed.length, errorCounts,
+    graphsMerged: w?.graphsMerged ?? 0, linksRefused: w?.linksRefused ?? 0, identitiesRemoved: w?.identitiesRemoved ?? 0, identitiesRejected: rejected.length,
+  };
+}
+
+/**
+ * Identities linked to too many others within these rows (a shared value such as a test email)
+ * are not ingested: they are taken out of every row's identities, and a row left with none fails.
+ * Returns what was rejected, for the graph history.
+ */
+function rejectOverLinked(rows: ChunkRow[], limit: number): GraphChange[] {
+  const withIds = rows.filter((c) => !c.issues.length && c.record);
+  const hot = overLinked(withIds.map((c) => ({ keys: c.record!.identities })), limit);
+  if (!hot.size) return [];
+  for (const c of withIds) {
+    const keys = c.record!.identities.filter((k) => !hot.has(k));
+    if (keys.length === c.record!.identities.length) continue;
+    if (!keys.length) c.issues.push({ code: GUARDRAIL_ERROR.IDENTITY_OVERLINKED, message: `identity ${c.record!.identities.join(', ')} is linked to ${limit} or more other identities in this batch; it is not ingested, and the row has no other identity` });
+    else c.record = { ...c.record!, identities: keys };
+  }
+  return [...hot].map(([identity, n]) => ({ type: 'rejected' as const, identity, reason: `linked to ${n} other identities in one batch (limit ${limit})` }));
 }
 
 /**
@@ -114,6 +147,9 @@ export async function ingestFile(deps: ActivityDeps, job: IngestJob, file: Inges
     result.skipped += w.skipped;
     result.failed += w.failed;
     result.graphsMerged += w.graphsMerged;
+    result.linksRefused = (result.linksRefused ?? 0) + w.linksRefused;
+    result.identitiesRejected = (result.identitiesRejected ?? 0) + w.identitiesRejected;
+    result.identitiesRemoved = (result.identitiesRemoved ?? 0) + w.identitiesRemoved;
     for (const [code, n] of Object.entries(w.errorCounts)) result.errorCounts[code] = (result.errorCounts[code] ?? 0) + n;
     cursor = { row: last, result: structuredClone(result) };
     ctx.heartbeat(cursor);

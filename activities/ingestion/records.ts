@@ -27,7 +27,7 @@ export function processRecord(row: Record<string, unknown>, mappings: Mapping[],
       })),
     };
   }
-  const ids = extractIdentities(mapped.record, ctx.identityFields, mapped.identities);
+  const ids = extractIdentities(mapped.record, ctx.identityFields, mapped.identities, ctx.namespaces);
   if (ids.issues.length) return { issues: ids.issues };
   if (!ids.keys.length) {
     const primary = ctx.identityFields.find((f) => f.primary);

@@ -2,13 +2,14 @@ import { identityKey } from '../../domain/identity/namespaces';
 import type { Stores } from '../../infra/mongo/stores';
 import type { HeldLease } from '../../infra/mongo/lease';
 import type { KnownIdentity } from '../../infra/mongo/identity.repo';
+import type { Graph } from '../../domain/identity/graph';
 
 /** Above this many identities the cache is not primed, or is dropped (about 150 bytes each in memory). */
 const PRIME_LIMIT = 3_000_000;
 
 /**
- * What one writer knows of a sandbox's identity graph: identity key → graph id, and graph id →
- * member keys. Valid only while this writer is the sole writer: the graph lease tells it whether
+ * What one writer knows of a sandbox's identity graph: identity key → graph id (members and links
+ * are read from the graph documents, by id). Valid only while this writer is the sole writer: the graph lease tells it whether
  * somebody else wrote since it last held the lease, and if so the cache is dropped.
  *
  * When `complete`, a key missing from the cache is known not to exist, so a chunk of new people
@@ -20,7 +21,6 @@ const PRIME_LIMIT = 3_000_000;
 export class GraphCache {
   private graphOf = new Map<string, string>();
   private writerOf = new Map<string, string>();
-  private membersOf = new Map<string, Set<string>>();
   private complete = false;
   private tooBig = false;
   constructor(private readonly prime: boolean) {}
@@ -40,7 +40,6 @@ export class GraphCache {
   private forget() {
     this.graphOf.clear();
     this.writerOf.clear();
-    this.membersOf.clear();
     this.complete = false;
   }
 
@@ -58,35 +57,18 @@ export class GraphCache {
     return out;
   }
 
-  /** Members of graphs, when the cache is complete (else null: ask the store). */
-  members(graphIds: string[]): Map<string, string[]> | null {
-    if (!this.complete) return null;
-    return new Map(graphIds.map((g) => [g, [...(this.membersOf.get(g) ?? [])]]));
-  }
-
-  /** Records what a write did: keys assigned to graphs, and merged-away graphs re-pointed to winners. */
-  applied(assign: Map<string, string>, merged: Map<string, string>, writer?: string): void {
-    for (const [loser, winner] of merged) {
-      for (const k of this.membersOf.get(loser) ?? []) this.set(k, winner);
-      this.membersOf.delete(loser);
-    }
-    for (const [k, g] of assign) {
-      if (writer && !this.graphOf.has(k)) this.writerOf.set(k, writer);
-      this.set(k, g);
+  /** Records what a write did: every member of the graphs it wrote now belongs to that graph. */
+  applied(changed: Graph[], writer?: string): void {
+    for (const g of changed) {
+      for (const m of g.members) {
+        if (writer && !this.graphOf.has(m.k)) this.writerOf.set(m.k, writer);
+        this.graphOf.set(m.k, g.id);
+      }
     }
     if (this.graphOf.size > PRIME_LIMIT) {
       this.forget();
       this.tooBig = true;
     }
-  }
-
-  private set(k: string, g: string) {
-    const prev = this.graphOf.get(k);
-    if (prev && prev !== g) this.membersOf.get(prev)?.delete(k);
-    this.graphOf.set(k, g);
-    let m = this.membersOf.get(g);
-    if (!m) this.membersOf.set(g, (m = new Set()));
-    m.add(k);
   }
 
   private async primeFrom(stores: Stores, sandbox: string) {
@@ -98,7 +80,7 @@ export class GraphCache {
     this.forget();
     for await (const d of stores.identities.coll.find({ sandbox }, { projection: { ns: 1, id: 1, graphId: 1, writer: 1 } })) {
       const k = identityKey(d.ns, d.id);
-      this.set(k, d.graphId);
+      this.graphOf.set(k, d.graphId);
       if (d.writer) this.writerOf.set(k, d.writer);
     }
     this.complete = true;

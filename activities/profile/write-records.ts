@@ -1,7 +1,9 @@
-import { linkRecords } from '../../domain/identity/components';
-import { parseIdentityKey } from '../../domain/identity/namespaces';
+import { DEFAULT_LINKING_RULES, linkGraphs, primaryIdentity } from '../../domain/identity/graph';
+import type { Graph, LinkingRules } from '../../domain/identity/graph';
+import { findNamespace, parseIdentityKey, STANDARD_NAMESPACES } from '../../domain/identity/namespaces';
+import type { IdType } from '../../domain/identity/namespaces';
 import { mergeFragments } from '../../domain/profile/merge';
-import type { Fragment } from '../../domain/profile/merge';
+import type { Fragment, MergePolicyRule } from '../../domain/profile/merge';
 import { stableKey } from '../../domain/shared/ids';
 import { setPath, leafPaths } from '../../domain/shared/paths';
 import { PROFILE_PARTITIONS } from '../../infra/mongo/profile.repo';
@@ -22,6 +24,10 @@ export interface WriteResult {
   graphsTouched: number;
   graphsMerged: number;
   profilesWritten: number;
+  /** Links not made because of a linking rule (recorded in the graph history with the reason). */
+  linksRefused: number;
+  /** Identities removed from a graph over the limit (each now in a graph of its own). */
+  identitiesRemoved: number;
 }
 
 type StoredFragment = Fragment & { graphId: string; batchIds: string[] };
@@ -33,17 +39,6 @@ const groupBy = <T>(xs: T[], key: (x: T) => string) => {
   return m;
 };
 
-/**
- * Links a chunk's identities into the stored graph, writes profile fragments, and re-materialises
- * the merged profile of every graph touched. `scope` names the writer for crash recovery.
- *
- * Only what already existed is read back: an identity seen for the first time can have no stored
- * fragment, and a graph born in this chunk (all of its identities new) has no stored fragments,
- * members or profile, so those are taken from memory. New documents get ids derived from their
- * content and are inserted (a retry skips what the dead attempt wrote); existing ones are
- * replaced. Re-running a chunk gives the same result. Concurrent writers to the same graphs are not
- * yet coordinated (FerretDB has no transactions): ingestion runs the files of a flow one at a time.
- */
 export interface WriteOptions {
   cache?: GraphCache;
   /** Names this unit of work (`<scope>#<chunk's first row>`) on the identities it creates. */
@@ -56,34 +51,73 @@ export interface WriteOptions {
   reclaim?: boolean;
   /** Every dataset of the sandbox that holds profile fragments (lets fragments be read by id). */
   datasets?: string[];
+  rules?: LinkingRules;
+  /** Identity type of a namespace code (custom namespaces included); decides what goes first over the graph limit. */
+  typeOf?: (ns: string) => IdType;
+  /** The default merge policy: materialised profiles are merged under it. */
+  policy?: { id: string; version: number; rule: MergePolicyRule };
 }
 
+/**
+ * A graph stored by a write that died after writing the graph that absorbed it but before deleting
+ * it: all its members are in another loaded graph. Such graphs are treated as merged into that one.
+ */
+function leftovers(graphs: Graph[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const g of graphs) {
+    const keys = g.members.map((m) => m.k);
+    const container = graphs.find((o) => o !== g && o.members.length > g.members.length && keys.every((k) => o.members.some((m) => m.k === k)));
+    if (container) out.set(g.id, container.id);
+  }
+  return out;
+}
+
+/**
+ * Links a chunk's identities into the stored identity graph (linking rules and graph limit
+ * applied, changes recorded as history), writes profile fragments and events, and re-materialises
+ * the merged profile of every graph changed. `scope` names the writer for crash recovery.
+ *
+ * Only what already existed is read back: an identity seen for the first time can have no stored
+ * fragment, and a graph born in this chunk has no stored fragments or profile, so those are taken
+ * from memory. New documents get ids derived from their content and are inserted (a retry skips
+ * what the dead attempt wrote); existing ones are replaced. The caller holds the sandbox's graph
+ * lease: one writer at a time, so concurrent batches never interleave their graph writes.
+ */
 export async function writeRecords(stores: Stores, sandbox: string, datasetId: string, batchId: string, records: IncomingRecord[], now: number, scope: string, opts: WriteOptions = {}): Promise<WriteResult> {
-  if (!records.length) return { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0 };
+  if (!records.length) return { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0, linksRefused: 0, identitiesRemoved: 0 };
   const { cache, writer, reclaim } = opts;
+  const rules = opts.rules ?? DEFAULT_LINKING_RULES;
+  const typeOf = opts.typeOf ?? ((ns: string) => findNamespace(STANDARD_NAMESPACES, ns)?.idType ?? 'Cross_device');
   const allKeys = [...new Set(records.flatMap((r) => r.identities))];
   const known = cache ? await cache.lookup(stores, sandbox, allKeys) : await stores.identities.lookup(sandbox, allKeys);
   const existing = new Map([...known].filter(([, v]) => !(reclaim && writer && v.writer === writer)).map(([k, v]) => [k, v.graphId]));
 
-  const assign = new Map<string, string>();
-  const merged = new Map<string, string>();
-  const fresh = new Set<string>();
-  for (const [root, members] of linkRecords(records.map((r) => r.identities))) {
-    const known = [...new Set(members.map((k) => existing.get(k)).filter((g): g is string => !!g))].sort();
-    const winner = known[0] ?? `g${stableKey(sandbox, root)}`;
-    if (!known.length) fresh.add(winner);
-    for (const loser of known.slice(1)) merged.set(loser, winner);
-    for (const k of members) assign.set(k, winner);
-  }
-  await stores.identities.link(sandbox, new Map([...assign].filter(([k]) => !existing.has(k))), merged, now, writer);
-  await stores.profiles.regraphFragments(sandbox, merged);
-  await stores.profiles.regraphEvents(sandbox, merged);
-  cache?.applied(assign, merged, writer);
+  // Link in memory over the stored graphs the chunk touches, then write what changed.
+  const loaded = await stores.graphs.getMany(sandbox, [...new Set(existing.values())]);
+  const stale = leftovers(loaded);
+  const stored = loaded.filter((g) => !stale.has(g.id));
+  const storedIds = new Set(stored.map((g) => g.id));
+  const link = linkGraphs(stored, records.map((r) => ({ keys: r.identities, ts: r.ts, src: { datasetId, batchId, recordKey: r.identities[0] } })), rules, typeOf, (seed) => `g${stableKey(sandbox, seed)}`);
+  const mergedAway = new Map(link.mergedAway);
+  for (const [g, into] of stale) mergedAway.set(g, link.mergedAway.get(into) ?? into);
+  const changed = [...link.changed.values()];
+  const home = new Map<string, string>();
+  for (const g of changed) for (const m of g.members) home.set(m.k, g.id);
+
+  await stores.graphs.put(sandbox, changed, storedIds, now, scope);
+  await stores.identities.link(sandbox, new Map(allKeys.filter((k) => !existing.has(k)).map((k) => [k, link.graphOf.get(k)!])), mergedAway, now, writer);
+  await stores.identities.move(sandbox, link.moved);
+  await stores.graphs.remove(sandbox, [...mergedAway.keys()]);
+  await stores.profiles.regraphFragments(sandbox, mergedAway);
+  await stores.profiles.regraphEvents(sandbox, mergedAway);
+  await stores.profiles.moveIdentities(sandbox, link.moved);
+  cache?.applied(changed, writer);
+  if (link.changes.length) await stores.graphs.record(sandbox, link.changes, now, writer ?? `${scope}#${now}`);
 
   // Events: stored once per event id with the graph they belong to.
   const events = records.filter((r) => r.event);
   await insertNew(stores.profiles.events, events.map((r) => ({
-    _id: `${sandbox}|${datasetId}|${r.event!.id}`, sandbox, datasetId, batchId, graphId: assign.get(r.identities[0])!, identities: r.identities,
+    _id: `${sandbox}|${datasetId}|${r.event!.id}`, sandbox, datasetId, batchId, graphId: link.graphOf.get(r.identities[0])!, identities: r.identities,
     timestamp: r.event!.timestamp, eventType: r.event!.eventType, data: r.data,
   })));
 
@@ -91,42 +125,48 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
   const attrs = records.filter((r) => !r.event);
   const fragIds = attrs.map((r) => stores.profiles.fragmentId(sandbox, datasetId, r.identities[0]));
   const frags = await stores.profiles.getFragments([...new Set(fragIds.filter((_, i) => existing.has(attrs[i].identities[0])))]);
-  const stored = new Set(frags.keys());
+  const storedFrags = new Set(frags.keys());
   attrs.forEach((r, i) => {
-    const cur: StoredFragment = frags.get(fragIds[i]) ?? { datasetId, recordKey: r.identities[0], data: {}, pathTs: {}, graphId: '', batchIds: [] };
+    const cur: StoredFragment = frags.get(fragIds[i]) ?? { datasetId, recordKey: r.identities[0], data: {}, pathTs: {}, pathBatch: {}, graphId: '', batchIds: [] };
+    cur.pathBatch ??= {};
     for (const [path, value] of leafPaths(r.data, (p) => p === 'identityMap')) {
       if ((cur.pathTs[path] ?? -Infinity) <= r.ts) {
         setPath(cur.data, path, value);
         cur.pathTs[path] = r.ts;
+        cur.pathBatch[path] = batchId;
       }
     }
-    cur.graphId = assign.get(r.identities[0])!;
+    cur.graphId = home.get(r.identities[0]) ?? link.graphOf.get(r.identities[0])!;
     if (!cur.batchIds.includes(batchId)) cur.batchIds.push(batchId);
     frags.set(fragIds[i], cur);
   });
-  await stores.profiles.putFragments(sandbox, [...frags.values()], stored, scope);
+  await stores.profiles.putFragments(sandbox, [...frags.values()], storedFrags, scope);
 
-  // Merged profiles: graphs born here from memory, the others from what is stored.
-  const graphIds = [...new Set(assign.values())];
-  const older = graphIds.filter((g) => !fresh.has(g));
-  const cachedMembers = cache?.members(older);
-  // With the members known, a graph's fragments are found by their ids (member × dataset) rather than by a graphId query.
-  const olderSet = new Set(older);
-  const byIds = async (members: Map<string, string[]>) => [...(await stores.profiles.getFragments([...members.values()].flat().flatMap((k) => opts.datasets!.map((d) => stores.profiles.fragmentId(sandbox, d, k))))).values()].filter((f) => olderSet.has(f.graphId));
-  const [storedFrags, storedMembers] = await Promise.all([
-    cachedMembers && opts.datasets ? byIds(cachedMembers) : stores.profiles.fragmentsOfGraphs(sandbox, older),
-    cachedMembers ? [...cachedMembers].flatMap(([graphId, keys]) => keys.map((k) => ({ graphId, ...parseIdentityKey(k) }))) : stores.identities.members(sandbox, older),
-  ]);
-  const fragsByGraph = groupBy<Fragment & { graphId: string }>([...storedFrags, ...[...frags.values()].filter((f) => fresh.has(f.graphId))], (f) => f.graphId);
-  const idsByGraph = groupBy([...storedMembers.map((m) => ({ graphId: m.graphId, ns: m.ns, id: m.id })), ...[...assign].filter(([, g]) => fresh.has(g)).map(([k, graphId]) => ({ graphId, ...parseIdentityKey(k) }))], (m) => m.graphId);
-  const profiles = graphIds.map((graphId) => {
-    const gf = fragsByGraph.get(graphId) ?? [];
-    const entity = mergeFragments(gf);
-    const identityMap: Record<string, { id: string }[]> = {};
-    for (const m of (idsByGraph.get(graphId) ?? []).sort((a, b) => `${a.ns}:${a.id}`.localeCompare(`${b.ns}:${b.id}`))) (identityMap[m.ns] ??= []).push({ id: m.id });
+  // Merged profiles of every changed graph (and of graphs whose fragments changed): graphs whose
+  // identities are all new come from memory, the others from what is stored.
+  const fragGraphs = new Set([...frags.values()].map((f) => f.graphId));
+  const graphs = new Map<string, Graph>(changed.map((g) => [g.id, g]));
+  for (const g of stored) if (!graphs.has(g.id) && fragGraphs.has(g.id)) graphs.set(g.id, g);
+  const isFresh = (g: Graph) => !storedIds.has(g.id) && g.members.every((m) => !existing.has(m.k));
+  const older = [...graphs.values()].filter((g) => !isFresh(g));
+  const olderIds = new Set(older.map((g) => g.id));
+  const storedFragments = opts.datasets
+    ? [...(await stores.profiles.getFragments(older.flatMap((g) => g.members.flatMap((m) => opts.datasets!.map((d) => stores.profiles.fragmentId(sandbox, d, m.k)))))).values()].filter((f) => olderIds.has(f.graphId))
+    : await stores.profiles.fragmentsOfGraphs(sandbox, [...olderIds]);
+  const fragsByGraph = groupBy<Fragment & { graphId: string }>([...storedFragments, ...[...frags.values()].filter((f) => !olderIds.has(f.graphId))], (f) => f.graphId);
+  const profiles = [...graphs.values()].map((g) => {
+    const gf = fragsByGraph.get(g.id) ?? [];
+    const entity = mergeFragments(gf, opts.policy?.rule);
+    const primary = primaryIdentity(g.members, rules.namespacePriority);
+    const identityMap: Record<string, { id: string; primary?: boolean }[]> = {};
+    for (const m of [...g.members].sort((a, b) => a.k.localeCompare(b.k))) {
+      const { ns, id } = parseIdentityKey(m.k);
+      (identityMap[ns] ??= []).push(m.k === primary ? { id, primary: true } : { id });
+    }
     entity.identityMap = identityMap;
-    return { graphId, partition: partitionOf(graphId), entity, sources: [...new Set(gf.map((f) => f.datasetId))].sort(), lastModifiedAt: now };
+    return { graphId: g.id, partition: partitionOf(g.id), entity, sources: [...new Set(gf.map((f) => f.datasetId))].sort(), lastModifiedAt: now, ...(opts.policy ? { mergePolicy: { id: opts.policy.id, version: opts.policy.version } } : {}) };
   });
-  await stores.profiles.putProfiles(sandbox, profiles, fresh, [...merged.keys()], scope);
-  return { graphsTouched: graphIds.length, graphsMerged: merged.size, profilesWritten: profiles.length };
+  await stores.profiles.putProfiles(sandbox, profiles, new Set(profiles.map((p) => p.graphId).filter((g) => !storedIds.has(g))), [...mergedAway.keys()], scope);
+  const removed = link.changes.reduce((n, c) => n + (c.type === 'removed' ? c.identities.length : 0), 0);
+  return { graphsTouched: graphs.size, graphsMerged: mergedAway.size, profilesWritten: profiles.length, linksRefused: link.changes.filter((c) => c.type === 'refused').length, identitiesRemoved: removed };
 }

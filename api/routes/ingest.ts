@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Batch, Dataset } from '../../domain/catalog/model';
 import type { Connection, SourceFormat } from '../../domain/flow/model';
 import { extractIdentities } from '../../domain/identity/extract';
+import type { Namespace } from '../../domain/identity/namespaces';
 import { checkRecord, GUARDRAIL_ERROR, INGEST_LIMITS } from '../../domain/ingest/guardrails';
 import { ROW_ERROR } from '../../domain/ingest/mapping';
 import { EXPERIENCE_EVENT_CLASS_ID } from '../../domain/xdm';
@@ -273,7 +274,7 @@ const envelope = z.looseObject({
 type Envelope = z.infer<typeof envelope>;
 
 interface FieldError { path: string; rule: string; message: string }
-interface Target { datasetId: string; schemaIds: string[]; validate: RecordValidator; isEvent: boolean; identityFields: { path: string; namespace: string; primary: boolean }[] }
+interface Target { datasetId: string; schemaIds: string[]; validate: RecordValidator; isEvent: boolean; identityFields: { path: string; namespace: string; primary: boolean }[]; namespaces: Namespace[] }
 type Outcome = { ok: true; datasetId: string; message: StreamMessage } | { ok: false; status: number; code: string; message: string; errors?: FieldError[] };
 
 const targets = new Map<string, { at: number; target: Target | null }>();
@@ -293,9 +294,9 @@ async function targetOf(d: ApiDeps, sandbox: string, datasetId: string): Promise
   return (await cached(targets, `${sandbox}|${datasetId}`, d.now(), async () => {
     const ds = await d.stores.datasets.get(sandbox, datasetId);
     if (!ds) return { target: null };
-    const { schema, resolved, identityFields } = await loadSchemaContext(d.stores, sandbox, ds.schemaRef.id);
+    const { schema, resolved, identityFields, namespaces } = await loadSchemaContext(d.stores, sandbox, ds.schemaRef.id);
     const validate = getRecordValidator(schema.$id, schema.version, resolved);
-    return { target: { datasetId, schemaIds: [schema.$id, schema['meta:altId']], validate, isEvent: schema['meta:class'] === EXPERIENCE_EVENT_CLASS_ID, identityFields } };
+    return { target: { datasetId, schemaIds: [schema.$id, schema['meta:altId']], validate, isEvent: schema['meta:class'] === EXPERIENCE_EVENT_CLASS_ID, identityFields, namespaces } };
   })).target;
 }
 
@@ -316,7 +317,7 @@ function checkEntity(t: Target, entity: Record<string, unknown>, now: number): F
   if (!v.ok) return v.errors;
   const g = checkRecord(entity, { isEvent: t.isEvent, ingestTs: now });
   if (g.issues.length) return g.issues.map((i) => ({ path: /^([\w.]+): /.exec(i.message)?.[1] ?? '', rule: i.code, message: i.message }));
-  const ids = extractIdentities(entity, t.identityFields);
+  const ids = extractIdentities(entity, t.identityFields, [], t.namespaces);
   const errors: FieldError[] = ids.issues.map((i) => ({ path: 'identityMap', rule: 'identity', message: i.message }));
   const found = ids.keys.length > 0;
   if (!found && !errors.length) {

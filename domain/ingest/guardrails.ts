@@ -16,6 +16,8 @@ export const GUARDRAIL_ERROR = {
   TOO_MANY_FIELDS: 'INGEST-1408-400',
   EVENT_INVALID: 'INGEST-1409-400',
   BATCH_LIMIT: 'INGEST-1410-400',
+  /** Every identity of the row was linked to too many others in its batch (a shared value): nothing left to link it by. */
+  IDENTITY_OVERLINKED: 'INGEST-1411-400',
 } as const;
 
 export interface RecordRules {

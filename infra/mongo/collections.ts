@@ -10,7 +10,7 @@ export const COLLECTIONS = {
   datasets: [],
   batches: [{ key: { sandbox: 1, 'relatedObjects.id': 1 } }],
   rowErrors: [{ key: { sandbox: 1, batchId: 1, _filename: 1, rowNumber: 1 }, unique: true }],
-  datasetRecords: [{ key: { sandbox: 1, datasetId: 1, batchId: 1 } }],
+  datasetRecords: [{ key: { sandbox: 1, datasetId: 1, batchId: 1 } }, { key: { sandbox: 1, identities: 1 } }],
   connections: [],
   sourceConnections: [],
   targetConnections: [],
@@ -19,6 +19,15 @@ export const COLLECTIONS = {
   runs: [{ key: { sandbox: 1, flowId: 1, createdAt: -1 } }],
   mergePolicies: [],
   identities: [{ key: { sandbox: 1, graphId: 1 } }],
+  /** One document per identity graph: members (≤ the graph limit) and the links between them. */
+  graphs: [],
+  /** Graph changes (created, merged, split, identities removed, links refused), newest last. */
+  graphHistory: [{ key: { sandbox: 1, graphId: 1, at: 1 } }],
+  /** Custom identity namespaces of a sandbox. */
+  namespaces: [],
+  /** Per-sandbox identity settings (linking rules, graph limit). */
+  identityConfig: [],
+  privacyJobs: [],
   fragments: [{ key: { sandbox: 1, graphId: 1 } }],
   profiles: [{ key: { sandbox: 1, partition: 1 } }],
   events: [{ key: { sandbox: 1, graphId: 1, timestamp: -1 } }],

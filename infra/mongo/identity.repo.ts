@@ -54,6 +54,11 @@ export class IdentityRepo {
     for (const [loser, winner] of merged) await this.coll.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
   }
 
+  /** Re-points single identities (removed from a graph over the limit, or split off with part of one). */
+  async move(sandbox: string, moved: Map<string, string>): Promise<void> {
+    for (const [k, graphId] of moved) await this.coll.updateOne({ _id: this.key(sandbox, k) }, { $set: { graphId } });
+  }
+
   async members(sandbox: string, graphIds: string[]): Promise<IdentityDoc[]> {
     if (!graphIds.length) return [];
     return this.coll.find({ sandbox, graphId: { $in: graphIds } }).sort({ _id: 1 }).toArray();

@@ -13,6 +13,8 @@ export interface FragmentDoc {
   data: Record<string, unknown>;
   /** Leaf path → timestamp; dots in paths are stored as '/' (Mongo-wire keys cannot hold dots). */
   pathTs: Record<string, number>;
+  /** Leaf path → the batch that last set it (same encoding as pathTs), for explanations. */
+  pathBatch?: Record<string, string>;
   batchIds: string[];
 }
 
@@ -26,6 +28,8 @@ export interface ProfileDoc {
   sources: string[];
   segmentMembership?: { ups?: Record<string, Membership> };
   lastModifiedAt: number;
+  /** The merge policy (id, version) it was merged under; reads under another policy, or an older version, compute instead. */
+  mergePolicy?: { id: string; version: number };
 }
 
 /** An ExperienceEvent of a profile (events are never merged, only looked up and counted). */
@@ -43,8 +47,14 @@ export interface EventDoc {
 
 export const PROFILE_PARTITIONS = 8;
 
-const enc = (ts: Record<string, number>) => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k.replaceAll('.', '/'), v]));
-const dec = (ts: Record<string, number>) => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k.replaceAll('/', '.'), v]));
+const groupKeys = (moved: Map<string, string>) => {
+  const out = new Map<string, string[]>();
+  for (const [k, g] of moved) out.set(g, [...(out.get(g) ?? []), k]);
+  return out;
+};
+
+const enc = <V>(ts: Record<string, V>) => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k.replaceAll('.', '/'), v]));
+const dec = <V>(ts: Record<string, V>) => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k.replaceAll('/', '.'), v]));
 
 /** Profile fragments (one per dataset per record identity) and the materialised merged profiles. */
 export class ProfileRepo {
@@ -61,13 +71,13 @@ export class ProfileRepo {
 
   async getFragments(ids: string[]): Promise<Map<string, Fragment & { graphId: string; batchIds: string[] }>> {
     const docs = await findByIds(this.fragments, ids, this.mode);
-    return new Map(docs.map((d) => [d._id, { ...d, pathTs: dec(d.pathTs) }]));
+    return new Map(docs.map((d) => [d._id, { ...d, pathTs: dec(d.pathTs), pathBatch: dec(d.pathBatch ?? {}) }]));
   }
 
   /** Writes fragments: `stored` ones existed before this write (replaced), the others are new (inserted). */
   async putFragments(sandbox: string, frags: (Fragment & { graphId: string; batchIds: string[] })[], stored: Set<string>, scope: string): Promise<void> {
     const docs = frags.map((f): FragmentDoc => ({
-      _id: this.fragmentId(sandbox, f.datasetId, f.recordKey), sandbox, datasetId: f.datasetId, recordKey: f.recordKey, graphId: f.graphId, data: f.data, pathTs: enc(f.pathTs), batchIds: f.batchIds,
+      _id: this.fragmentId(sandbox, f.datasetId, f.recordKey), sandbox, datasetId: f.datasetId, recordKey: f.recordKey, graphId: f.graphId, data: f.data, pathTs: enc(f.pathTs), pathBatch: enc(f.pathBatch ?? {}), batchIds: f.batchIds,
     }));
     await replaceDocs(this.fragments, docs.filter((d) => stored.has(d._id)), this.mode, scope);
     await insertNew(this.fragments, docs.filter((d) => !stored.has(d._id)));
@@ -81,6 +91,17 @@ export class ProfileRepo {
 
   async regraphFragments(sandbox: string, merged: Map<string, string>): Promise<void> {
     for (const [loser, winner] of merged) await this.fragments.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
+  }
+
+  /** Fragments and events of single identities follow them to another graph (over-limit removals, splits). */
+  async moveIdentities(sandbox: string, moved: Map<string, string>): Promise<void> {
+    if (!moved.size) return;
+    for (const [graphId, keys] of groupKeys(moved)) await this.fragments.updateMany({ sandbox, recordKey: { $in: keys } }, { $set: { graphId } });
+    const events = await this.events.find({ sandbox, identities: { $in: [...moved.keys()] } }, { projection: { identities: 1, graphId: 1 } }).toArray();
+    for (const e of events) {
+      const to = moved.get(e.identities[0]);
+      if (to && to !== e.graphId) await this.events.updateOne({ _id: e._id }, { $set: { graphId: to } });
+    }
   }
 
   async regraphEvents(sandbox: string, merged: Map<string, string>): Promise<void> {
@@ -124,5 +145,30 @@ export class ProfileRepo {
     const f: Document = { ...filter, sandbox };
     if (after) f._id = { $gt: after };
     return this.profiles.find(f as Filter<ProfileDoc>).sort({ _id: 1 }).limit(limit);
+  }
+
+  /**
+   * One page of a profile's events in (timestamp, _id) order, newest first unless `ascending`,
+   * strictly after the cursor `after` (the last event of the previous page). The `_id` tie-break
+   * keeps pages free of duplicates and gaps when events share a timestamp.
+   */
+  eventsPage(sandbox: string, graphId: string, opts: { limit: number; ascending?: boolean; startTime?: string; endTime?: string; after?: { timestamp: string; id: string } }): Promise<EventDoc[]> {
+    const dir = opts.ascending ? 1 : -1;
+    const past = dir === 1 ? '$gt' : '$lt';
+    const and: Filter<EventDoc>[] = [{ sandbox, graphId }];
+    if (opts.startTime) and.push({ timestamp: { $gte: opts.startTime } });
+    if (opts.endTime) and.push({ timestamp: { $lt: opts.endTime } });
+    if (opts.after) and.push({ $or: [{ timestamp: { [past]: opts.after.timestamp } }, { timestamp: opts.after.timestamp, _id: { [past]: opts.after.id } }] } as Filter<EventDoc>);
+    return this.events.find({ $and: and }).sort({ timestamp: dir, _id: dir }).limit(opts.limit).toArray();
+  }
+
+  /** Deletes a profile's fragments, events and materialised profile (identity links stay); returns the counts. */
+  async deleteGraphData(sandbox: string, graphId: string): Promise<{ fragments: number; events: number; profiles: number }> {
+    const [f, e, p] = await Promise.all([
+      this.fragments.deleteMany({ sandbox, graphId }),
+      this.events.deleteMany({ sandbox, graphId }),
+      this.profiles.deleteOne({ _id: `${sandbox}|${graphId}` }),
+    ]);
+    return { fragments: f.deletedCount, events: e.deletedCount, profiles: p.deletedCount };
   }
 }

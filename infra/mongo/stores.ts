@@ -3,17 +3,22 @@ import type { Batch, Dataset, RowError } from '../../domain/catalog/model';
 import type { Connection, Flow, RunRecord, SourceConnection, TargetConnection } from '../../domain/flow/model';
 import type { SegmentDefinition, SegmentJob, ExportJob } from '../../domain/segment/model';
 import type { MergePolicy } from '../../domain/profile/model';
+import type { PrivacyJob } from '../../domain/privacy/model';
+import type { CustomNamespaceDoc } from '../../domain/identity/namespaces';
 import type { SchemaDoc, DescriptorDoc, MappingSetDoc } from '../../domain/xdm/registry-model';
 import type { ComponentDoc, SchemaVersionDoc } from '../../domain/xdm/registry-model';
 import { ResourceStore } from './store';
 import { replayRedo } from './bulk';
 import type { WriteMode } from './bulk';
 import { IdentityRepo } from './identity.repo';
+import { GraphRepo } from './graph.repo';
+import type { LinkingRules } from '../../domain/identity/graph';
 import { ProfileRepo } from './profile.repo';
 import { Leases } from './lease';
 
 /** Every repository, built once per process from one Db. */
 export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
+  const identities = new IdentityRepo(db, writeMode);
   return {
     db,
     writeMode,
@@ -22,7 +27,8 @@ export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
     datasets: new ResourceStore<Dataset>(db, 'datasets'),
     batches: new ResourceStore<Batch>(db, 'batches'),
     rowErrors: db.collection<RowError & { _id: string; sandbox: string }>('rowErrors'),
-    datasetRecords: db.collection<{ _id: string; sandbox: string; datasetId: string; batchId: string; record: Record<string, unknown> }>('datasetRecords'),
+    /** Rows as ingested; `identities` (normalised keys) lets a privacy job find a person's rows. */
+    datasetRecords: db.collection<{ _id: string; sandbox: string; datasetId: string; batchId: string; identities?: string[]; record: Record<string, unknown> }>('datasetRecords'),
     connections: new ResourceStore<Connection>(db, 'connections'),
     sourceConnections: new ResourceStore<SourceConnection>(db, 'sourceConnections'),
     targetConnections: new ResourceStore<TargetConnection>(db, 'targetConnections'),
@@ -30,10 +36,17 @@ export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
     flows: new ResourceStore<Flow>(db, 'flows'),
     runs: new ResourceStore<RunRecord>(db, 'runs'),
     mergePolicies: new ResourceStore<MergePolicy>(db, 'mergePolicies'),
+    /** Custom identity namespaces, keyed by lower-cased code (see infra/identity/namespaces.ts). */
+    namespaces: new ResourceStore<CustomNamespaceDoc>(db, 'namespaces'),
     segmentDefinitions: new ResourceStore<SegmentDefinition>(db, 'segmentDefinitions'),
     segmentJobs: new ResourceStore<SegmentJob>(db, 'segmentJobs'),
     exportJobs: new ResourceStore<ExportJob>(db, 'exportJobs'),
-    identities: new IdentityRepo(db, writeMode),
+    /** Privacy Service jobs, one per data subject of a request. */
+    privacyJobs: new ResourceStore<PrivacyJob>(db, 'privacyJobs'),
+    identities,
+    graphs: new GraphRepo(db, identities, writeMode),
+    /** Per-sandbox identity settings: linking rules (`_id` `<sandbox>|linking-rules`). */
+    identityConfig: db.collection<{ _id: string; sandbox: string; rules: LinkingRules; updatedAt: number }>('identityConfig'),
     profiles: new ProfileRepo(db, writeMode),
     leases: new Leases(db),
     /** Per writer scope: the last row a writer started writing (a retry re-applies up to there). */
@@ -49,5 +62,5 @@ export type Stores = ReturnType<typeof createStores>;
 
 /** Completes the replacements a crashed attempt of this scope left half done; activities that replace call it first. */
 export async function recoverWrites(stores: Stores, scope: string): Promise<void> {
-  for (const coll of [stores.profiles.fragments, stores.profiles.profiles]) await replayRedo(coll, scope);
+  for (const coll of [stores.graphs.coll, stores.profiles.fragments, stores.profiles.profiles]) await replayRedo(coll, scope);
 }
