@@ -6,7 +6,6 @@ import { catalogRoutes } from './routes/catalog';
 import { docsPage } from './routes/docs';
 import { flowServiceRoutes } from './routes/flowservice';
 import { profileRoutes } from './routes/profile';
-import { identityRoutes } from './routes/identity';
 import { identityGraphRoutes } from './routes/identity-graph';
 import { namespaceRoutes } from './routes/namespaces';
 import { schemaRegistryRoutes } from './routes/schemaregistry';
@@ -39,7 +38,6 @@ export function createApp(deps: ApiDeps) {
   catalogRoutes(app);
   flowServiceRoutes(app);
   profileRoutes(app);
-  identityRoutes(app);
   identityGraphRoutes(app);
   namespaceRoutes(app);
   segmentationRoutes(app);

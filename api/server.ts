@@ -6,8 +6,8 @@ import type { Config } from '../config/env';
 import { buildInfra } from '../infra/deps';
 import { createApp } from './app';
 
-/** Builds the real dependencies and serves the API; resolves with the listening URL and a closer. */
-export async function startApi(cfg: Config) {
+/** The API app over the real dependencies (Mongo stores, a Temporal client), not yet served; `close` releases them. */
+export async function buildApi(cfg: Config) {
   if (!cfg.api.apiKey) throw new Error('OPENXP_API_KEY is not set: `npm run dev` generates one; in production set it explicitly.');
   const infra = await buildInfra(cfg);
   const connection = await Connection.connect({ address: cfg.temporal.address! });
@@ -17,6 +17,18 @@ export async function startApi(cfg: Config) {
     temporalUiUrl: cfg.temporal.uiUrl, namespace: cfg.temporal.namespace, now: () => Date.now(), newId: randomUUID,
     landing: { s3: infra.s3For(), bucket: cfg.s3.landingBucket },
   });
+  return {
+    app,
+    async close() {
+      await connection.close();
+      await infra.close();
+    },
+  };
+}
+
+/** Builds the real dependencies and serves the API; resolves with the listening URL and a closer. */
+export async function startApi(cfg: Config) {
+  const { app, close } = await buildApi(cfg);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: cfg.api.port, hostname: cfg.api.host }, () => resolve(s));
   });
@@ -26,8 +38,7 @@ export async function startApi(cfg: Config) {
     url: `http://${cfg.api.host}:${port}`,
     async close() {
       await new Promise((r) => server.close(r));
-      await connection.close();
-      await infra.close();
+      await close();
     },
   };
 }

@@ -1,15 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type { Db, Document } from 'mongodb';
 import { loadConfig } from '../config/env';
 import { createS3Client } from '../infra/s3/client';
-import { devApiKey, startPlatform } from '../scripts/platform';
 import { ApiClient } from '../scripts/walkthrough/client';
 import { generateCustomers } from '../scripts/walkthrough/sample-data';
 import { ingestCustomers } from '../scripts/walkthrough/walkthrough';
+import { copyIndexes, log, machineInfo, runBench, serverInfo, startBenchPlatform, writeResult } from './common';
 
 /** Every collection an ingestion writes its final documents to. */
 const WRITTEN = ['datasetRecords', 'identities', 'fragments', 'profiles'] as const;
@@ -32,8 +29,7 @@ async function rawBulkWrite(db: Db): Promise<{ seconds: number; documents: numbe
   let documents = 0;
   for (const name of WRITTEN) {
     const scratch = db.collection(`bench_raw_${name}_${Date.now()}`);
-    // The same indexes as the real collection: the baseline pays for the same index upkeep.
-    for (const ix of await db.collection(name).indexes()) if (ix.name !== '_id_') await scratch.createIndex(ix.key, { unique: ix.unique ?? false });
+    await copyIndexes(db.collection(name), scratch);
     let page: Document[] = [];
     const flush = async () => {
       const t0 = Date.now();
@@ -62,8 +58,7 @@ async function rawBulkWrite(db: Db): Promise<{ seconds: number; documents: numbe
  */
 async function main() {
   const cfg = loadConfig(process.env);
-  const log = (l: string) => console.log(l);
-  const p = await startPlatform({ ...cfg, logLevel: 'warn' }, { ui: false, ports: 'random', persistent: false, dataDir: path.join(cfg.stateDir, `bench-${process.pid}`), api: true, workers: 'all', apiKey: devApiKey(cfg), apiPort: 0, log });
+  const p = await startBenchPlatform(cfg, { api: true, workers: 'all' });
   const client = new MongoClient(p.cfg.mongo.uri!);
   try {
     await client.connect();
@@ -95,7 +90,6 @@ async function main() {
     const modified = WRITTEN.reduce((a, c) => a + Math.abs(after[c] - before[c]), 0) + rewrittenProfiles;
     log(`[bench] re-ingest: ${rerun.metrics.recordSummary.skippedRecordCount} rows already there, ${modified} documents modified, ${runSeconds(rerun).toFixed(1)}s`);
 
-    const build = await client.db('admin').command({ buildInfo: 1 });
     const rows = run.metrics.recordSummary.inputRecordCount;
     const ingestRate = rows / ingestSec;
     const rawRate = rows / raw.seconds;
@@ -107,19 +101,14 @@ async function main() {
       rawBulkWrite: { seconds: Number(raw.seconds.toFixed(3)), documents: raw.documents, rowsPerSecond: Math.round(rawRate) },
       ratio: Number((ingestRate / rawRate).toFixed(4)),
       reingest: { seconds: runSeconds(rerun), status: rerun.metrics.statusSummary.status, skipped: rerun.metrics.recordSummary.skippedRecordCount, documentsModified: modified },
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-      server: { mongoWire: build.version, ferretdb: build.ferretdbVersion ?? null, writeMode: 'ferretdbVersion' in build ? 'deleteInsert' : 'upsert' },
+      machine: machineInfo(),
+      server: await serverInfo(db),
     };
-    fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, 'results', 'ingest.json'), `${JSON.stringify(result, null, 2)}\n`);
-    log(`[bench] ${JSON.stringify(result)}`);
+    writeResult('ingest.json', result);
   } finally {
     await client.close();
     await p.stop();
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -6,6 +6,9 @@ import { z } from 'zod';
  */
 const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
+/** Profiles the identity bench stitches unless OPENXP_BENCH_PROFILES says otherwise (its results file is named after other sizes). */
+export const DEFAULT_BENCH_PROFILES = 100_000;
+
 const schema = z.object({
   OPENXP_API_KEY: optional,
   OPENXP_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -28,6 +31,9 @@ const schema = z.object({
   OPENXP_LANDING_BUCKET: z.string().regex(/^[a-z0-9.-]{3,63}$/).default('openxp-landing'),
   OPENXP_DEMO_CUSTOMERS: z.coerce.number().int().positive().default(3000),
   OPENXP_BENCH_ROWS: z.coerce.number().int().positive().default(100_000),
+  OPENXP_BENCH_PROFILES: z.coerce.number().int().positive().default(DEFAULT_BENCH_PROFILES),
+  OPENXP_BENCH_CLIENTS: z.coerce.number().int().positive().default(16),
+  OPENXP_BENCH_LOOKUPS: z.coerce.number().int().positive().default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CI: z.preprocess((v) => v === 'true' || v === '1', z.boolean()).default(false),
   HOME: z.string().default('/tmp'),
@@ -50,6 +56,10 @@ export interface Config {
   s3: { endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; landingBucket: string };
   demoCustomers: number;
   benchRows: number;
+  /** Identity bench: profiles stitched, concurrent lookup clients, lookups. */
+  benchProfiles: number;
+  benchClients: number;
+  benchLookups: number;
   logLevel: Env['LOG_LEVEL'];
   ci: boolean;
 }
@@ -80,6 +90,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     demoCustomers: e.OPENXP_DEMO_CUSTOMERS,
     benchRows: e.OPENXP_BENCH_ROWS,
+    benchProfiles: e.OPENXP_BENCH_PROFILES,
+    benchClients: e.OPENXP_BENCH_CLIENTS,
+    benchLookups: e.OPENXP_BENCH_LOOKUPS,
     logLevel: e.LOG_LEVEL,
     ci: e.CI,
   };

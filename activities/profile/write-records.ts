@@ -63,10 +63,11 @@ export interface WriteOptions {
  * it: all its members are in another loaded graph. Such graphs are treated as merged into that one.
  */
 function leftovers(graphs: Graph[]): Map<string, string> {
+  const holders = new Map<string, Graph[]>();
+  for (const g of graphs) for (const m of g.members) holders.set(m.k, [...(holders.get(m.k) ?? []), g]);
   const out = new Map<string, string>();
   for (const g of graphs) {
-    const keys = g.members.map((m) => m.k);
-    const container = graphs.find((o) => o !== g && o.members.length > g.members.length && keys.every((k) => o.members.some((m) => m.k === k)));
+    const container = (holders.get(g.members[0]?.k) ?? []).find((o) => o !== g && o.members.length > g.members.length && g.members.every((m) => holders.get(m.k)!.includes(o)));
     if (container) out.set(g.id, container.id);
   }
   return out;

@@ -58,8 +58,19 @@ const rulesBody = z.object({
   batchLinkLimit: z.number().int().min(2).max(100_000).optional(),
 }).strict();
 
-/** Identity Service beyond one graph's members: bulk clusters, graph history and links, linking rules. */
+/** Identity Service: graph members (one or in bulk), graph history and links, linking rules. */
 export function identityGraphRoutes(app: Router) {
+  op(app, {
+    method: 'get', path: `${IDENTITY}/identity/cluster/members`, tag, summary: 'Identities in the same graph as one identity (`graph-type=None`: the identity alone)',
+    query: lookupQuery.extend({ 'graph-type': z.enum(['None', 'Private Graph']).default('Private Graph') }),
+  }, async (c, { query }) => {
+    const d = c.get('deps');
+    requireNs(query);
+    const ref = await identityOf(d, c.get('sandbox'), query, query.id, 'id');
+    const [cluster] = await clusters(d, c.get('sandbox'), [ref.key], query['graph-type']);
+    return c.json({ members: cluster.members });
+  });
+
   op(app, {
     method: 'post', path: `${IDENTITY}/identity/clusters/members`, tag, summary: `Members of the graphs of up to ${MAX_CLUSTER_IDENTITIES} identities`,
     body: z.object({

@@ -29,14 +29,6 @@ export async function identityRef(d: ApiDeps, sandbox: string, ns: string, id: s
   return { identityKey: key, graphId: (await d.stores.identities.graphsOf(sandbox, [key])).get(key) ?? null };
 }
 
-/** The graph an identity belongs to, or null. `ns` is a namespace code (case-insensitive). */
-export async function graphOf(d: ApiDeps, sandbox: string, ns: string, id: string, field: string): Promise<string | null> {
-  return (await identityRef(d, sandbox, ns, id, field))?.graphId ?? null;
-}
-
-/** The sandbox's default merge policy, created on first use (kept for callers outside this module). */
-export const ensureDefaultMergePolicy = (d: ApiDeps, sandbox: string) => defaultMergePolicyOf(d.stores, sandbox, d.now());
-
 async function policyOf(d: ApiDeps, sandbox: string, id: string | undefined): Promise<MergePolicy> {
   if (!id) return defaultMergePolicyOf(d.stores, sandbox, d.now());
   const p = await getMergePolicy(d.stores, sandbox, id, d.now());
@@ -88,7 +80,7 @@ async function eventsPage(c: Context<AppEnv>, query: z.infer<typeof entityQuery>
   const d = c.get('deps');
   const sandbox = c.get('sandbox');
   if (!query.relatedEntityId || !query.relatedEntityIdNS) throw unprocessable('relatedEntityId and relatedEntityIdNS: an event lookup names the profile by one of its identities');
-  const graphId = await graphOf(d, sandbox, query.relatedEntityIdNS, query.relatedEntityId, 'relatedEntityIdNS');
+  const graphId = (await identityRef(d, sandbox, query.relatedEntityIdNS, query.relatedEntityId, 'relatedEntityIdNS'))?.graphId ?? null;
   const opts = { startTime: isoTime(query.startTime, 'startTime'), endTime: isoTime(query.endTime, 'endTime'), ascending: query.orderby === 'timestamp', after: query.start ? cursor.decode(query.start) : undefined };
   const rows = graphId ? await d.stores.profiles.eventsPage(sandbox, graphId, { ...opts, limit: query.limit + 1 }) : [];
   const page = rows.slice(0, query.limit);
@@ -158,7 +150,7 @@ export function profileRoutes(app: Router) {
     const d = c.get('deps');
     const sandbox = c.get('sandbox');
     if (query['schema.name'] !== PROFILE_SCHEMA) throw unprocessable(`schema.name: only ${PROFILE_SCHEMA} entities can be deleted here (got "${query['schema.name']}")`);
-    const graphId = await graphOf(d, sandbox, query.entityIdNS, query.entityId, 'entityIdNS');
+    const graphId = (await identityRef(d, sandbox, query.entityIdNS, query.entityId, 'entityIdNS'))?.graphId ?? null;
     const deleted = graphId ? await d.stores.profiles.deleteGraphData(sandbox, graphId) : { fragments: 0, events: 0, profiles: 0 };
     if (!deleted.fragments && !deleted.events && !deleted.profiles) throw notFound('Profile for identity', `${query.entityIdNS}:${query.entityId}`);
     return c.json({ entityId: graphId, deleted });

@@ -10,7 +10,7 @@ import { notFound, unprocessable } from '../errors';
 import { op } from '../openapi';
 import type { Router } from '../openapi';
 import { startExportJob, startSegmentJob } from '../workflows';
-import { ensureDefaultMergePolicy } from './profile';
+import { defaultMergePolicyOf, getMergePolicy } from '../../infra/profile/merge-policies';
 import { unionsByClass } from './schemaregistry';
 
 const UPS = '/data/core/ups';
@@ -44,7 +44,7 @@ export function segmentationRoutes(app: Router) {
     const sandbox = c.get('sandbox');
     await validateExpression(d, sandbox, body.expression);
     if (body.evaluationInfo?.continuous.enabled) throw unprocessable('evaluationInfo.continuous: streaming evaluation is not available yet; use batch');
-    const mp = body.mergePolicyId ? await d.stores.mergePolicies.get(sandbox, body.mergePolicyId) : await ensureDefaultMergePolicy(d, sandbox);
+    const mp = body.mergePolicyId ? await getMergePolicy(d.stores, sandbox, body.mergePolicyId, d.now()) : await defaultMergePolicyOf(d.stores, sandbox, d.now());
     if (!mp) throw unprocessable(`mergePolicyId: merge policy ${body.mergePolicyId} does not exist`);
     const now = d.now();
     const def: SegmentDefinition = {

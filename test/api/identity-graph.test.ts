@@ -109,4 +109,34 @@ describe('API: identity graph (/data/core/identity)', () => {
     expect(rejected.body.history).toEqual([expect.objectContaining({ type: 'rejected', reason: expect.stringContaining('12 other identities') })]);
     expect(await t.deps.stores.identities.coll.countDocuments({ sandbox: s.sandbox, ns: 'Phone', id: shared })).toBe(0);
   });
+
+  it('one shared email on 10k records never makes a profile of more than 50 identities, and the refusal is reported', async () => {
+    const s = await profileSandbox(t, sb('shared'));
+    const shared = 'test@example.com';
+    const b = await s.ingest(Array.from({ length: 10_000 }, (_, i) => person(`user${i}@example.com`, { Email: [shared] })));
+    expect(b.metrics).toMatchObject({ inputRecordCount: 10_000, outputRecordCount: 10_000, failedRecordCount: 0 });
+    expect(b.metrics.identity.identitiesRejected).toBeGreaterThanOrEqual(1);
+    const graphs = await t.deps.stores.graphs.coll.find({ sandbox: s.sandbox }, { projection: { members: 1 } }).toArray();
+    expect(graphs.length).toBe(10_000);
+    expect(Math.max(...graphs.map((g) => g.members.length))).toBeLessThanOrEqual(50);
+    expect((await s.call('GET', `${ID}/identity/cluster/members?ns=Email&id=user7@example.com`)).body.members).toHaveLength(1);
+    const h = await s.call('GET', `${ID}/identity/cluster/history?ns=Email&id=${shared}`);
+    expect(h.body.history[0]).toMatchObject({ type: 'rejected', identity: `Email:${shared}`, reason: expect.stringContaining('other identities in one batch') });
+  }, 300_000);
+
+  it('batches completed at the same time, sharing identities, end up as the connected components', async () => {
+    const s = await profileSandbox(t, sb('concurrent'));
+    // Chains that cross the batches: person i of batch A links to person i+1 through batch B's phones.
+    const a = Array.from({ length: 12 }, (_, i) => person(`a${i}@example.com`, { Phone: [`+3361234${String(i).padStart(4, '0')}`] }));
+    const b = Array.from({ length: 12 }, (_, i) => person(`b${i}@example.com`, { Phone: [`+3361234${String(i).padStart(4, '0')}`, `+3361234${String(i + 1).padStart(4, '0')}`] }));
+    const [ra, rb] = await Promise.all([s.ingest(a, 'a.json'), s.ingest(b, 'b.json')]);
+    expect([ra.status, rb.status]).toEqual(['success', 'success']);
+    // Everything is one chain: a0 – phone0 – b0 – phone1 – a1 – … – b11 – phone12 (37 identities, under the limit).
+    const m = await s.call('GET', `${ID}/identity/cluster/members?ns=Email&id=a0@example.com`);
+    expect(m.body.members).toHaveLength(37);
+    const graphs = await t.deps.stores.graphs.coll.find({ sandbox: s.sandbox }).toArray();
+    expect(graphs.map((g) => g.members.length)).toEqual([37]);
+    expect(await t.deps.stores.identities.coll.countDocuments({ sandbox: s.sandbox, graphId: graphs[0].graphId })).toBe(37);
+    expect(await t.deps.stores.profiles.profiles.countDocuments({ sandbox: s.sandbox })).toBe(1);
+  }, 300_000);
 });
