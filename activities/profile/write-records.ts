@@ -6,7 +6,7 @@ import { mergeFragments } from '../../domain/profile/merge';
 import type { Fragment, MergePolicyRule } from '../../domain/profile/merge';
 import { stableKey } from '../../domain/shared/ids';
 import { setPath, leafPaths } from '../../domain/shared/paths';
-import { PROFILE_PARTITIONS } from '../../infra/mongo/profile.repo';
+import { partitionOf } from '../../infra/mongo/profile.repo';
 import type { Stores } from '../../infra/mongo/stores';
 import { insertNew } from '../../infra/mongo/bulk';
 import type { GraphCache } from './graph-cache';
@@ -32,7 +32,6 @@ export interface WriteResult {
 
 type StoredFragment = Fragment & { graphId: string; batchIds: string[] };
 
-const partitionOf = (graphId: string) => parseInt(graphId.slice(-4), 16) % PROFILE_PARTITIONS;
 const groupBy = <T>(xs: T[], key: (x: T) => string) => {
   const m = new Map<string, T[]>();
   for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
@@ -118,7 +117,7 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
   // Events: stored once per event id with the graph they belong to.
   const events = records.filter((r) => r.event);
   await insertNew(stores.profiles.events, events.map((r) => ({
-    _id: `${sandbox}|${datasetId}|${r.event!.id}`, sandbox, datasetId, batchId, graphId: link.graphOf.get(r.identities[0])!, identities: r.identities,
+    _id: `${sandbox}|${datasetId}|${r.event!.id}`, sandbox, datasetId, batchId, graphId: link.graphOf.get(r.identities[0])!, partition: partitionOf(link.graphOf.get(r.identities[0])!), identities: r.identities,
     timestamp: r.event!.timestamp, eventType: r.event!.eventType, data: r.data,
   })));
 

@@ -21,12 +21,20 @@
  */
 import { assertNever, matchesRegex, type Expr, type ScalarLiteral, type StringTest } from './ast';
 
+/** An ExperienceEvent as PQL sees it (`xEvent`): its XDM fields, with `_id` and `timestamp` (ISO). */
+export type PqlEvent = { _id: string; timestamp: string; eventType?: string } & Record<string, unknown>;
 export interface PqlProfile {
   entity: object;
   segmentMembership?: { ups?: Record<string, { status: string }> };
+  /** The profile's events (only loaded when the expression uses them). */
+  events?: PqlEvent[];
 }
-/** `now` is fixed per evaluation (a job's start time) so a re-run gives the same membership. */
-export interface PqlContext { now: Date }
+/**
+ * `now` is fixed per evaluation (a job's start time) so a re-run gives the same membership.
+ * `membership(id)`, when it answers, overrides the stored membership for inSegment (a job
+ * evaluating dependent segments in one pass passes this pass's results).
+ */
+export interface PqlContext { now: Date; membership?: (segmentId: string) => boolean | undefined }
 
 type Bracket = 'number' | 'string' | 'boolean';
 const bracket = (v: unknown): Bracket | undefined => {

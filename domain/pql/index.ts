@@ -12,5 +12,7 @@ export { parsePql } from './parser';
 export { renderPql } from './text';
 export { toPqlJson, fromPqlJson, parsePqlJsonText, type PqlJson, type PqlLiteralType } from './json';
 export { checkPql } from './typecheck';
-export { evaluatePql, type PqlProfile, type PqlContext } from './evaluate';
+export { evaluatePql, type PqlProfile, type PqlContext, type PqlEvent } from './evaluate';
+export { streamingEligibility, usesEvents, type StreamingEligibility } from './analysis';
+export { explainPql, type ExplainNode } from './explain';
 export { compileToMongo, type MongoCompileOptions, type MongoFilter } from './to-mongo';

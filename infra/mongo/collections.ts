@@ -30,7 +30,7 @@ export const COLLECTIONS = {
   privacyJobs: [],
   fragments: [{ key: { sandbox: 1, graphId: 1 } }],
   profiles: [{ key: { sandbox: 1, partition: 1 } }],
-  events: [{ key: { sandbox: 1, graphId: 1, timestamp: -1 } }],
+  events: [{ key: { sandbox: 1, graphId: 1, timestamp: -1 } }, { key: { sandbox: 1, partition: 1 } }],
   leases: [],
   progress: [],
   runFiles: [],

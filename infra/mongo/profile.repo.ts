@@ -39,6 +39,8 @@ export interface EventDoc {
   datasetId: string;
   batchId: string;
   graphId: string;
+  /** The profile's partition (follows graphId), so segment jobs read a partition's events in one query. */
+  partition?: number;
   identities: string[];
   timestamp: string;
   eventType?: string;
@@ -46,6 +48,9 @@ export interface EventDoc {
 }
 
 export const PROFILE_PARTITIONS = 8;
+
+/** Partition of a profile (and of its events): from the graph id, stable for the graph's life. */
+export const partitionOf = (graphId: string) => parseInt(graphId.slice(-4), 16) % PROFILE_PARTITIONS;
 
 const groupKeys = (moved: Map<string, string>) => {
   const out = new Map<string, string[]>();
@@ -100,12 +105,12 @@ export class ProfileRepo {
     const events = await this.events.find({ sandbox, identities: { $in: [...moved.keys()] } }, { projection: { identities: 1, graphId: 1 } }).toArray();
     for (const e of events) {
       const to = moved.get(e.identities[0]);
-      if (to && to !== e.graphId) await this.events.updateOne({ _id: e._id }, { $set: { graphId: to } });
+      if (to && to !== e.graphId) await this.events.updateOne({ _id: e._id }, { $set: { graphId: to, partition: partitionOf(to) } });
     }
   }
 
   async regraphEvents(sandbox: string, merged: Map<string, string>): Promise<void> {
-    for (const [loser, winner] of merged) await this.events.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
+    for (const [loser, winner] of merged) await this.events.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner, partition: partitionOf(winner) } });
   }
 
   /** A profile's events, newest first. */
