@@ -9,6 +9,8 @@ import { setPath, leafPaths } from '../../domain/shared/paths';
 import { partitionOf } from '../../infra/mongo/profile.repo';
 import type { Stores } from '../../infra/mongo/stores';
 import { insertNew } from '../../infra/mongo/bulk';
+import type { PqlEvent } from '../../domain/pql';
+import { continuousSegments, evaluateContinuous, STREAMING_EVENT_WINDOW_MS } from './continuous-segments';
 import type { GraphCache } from './graph-cache';
 
 export interface IncomingRecord {
@@ -55,6 +57,15 @@ export interface WriteOptions {
   typeOf?: (ns: string) => IdType;
   /** The default merge policy: materialised profiles are merged under it. */
   policy?: { id: string; version: number; rule: MergePolicyRule };
+}
+
+/** Events of the last 24 hours of some profiles (what streaming segmentation may look at), by graph. */
+async function recentEvents(stores: Stores, sandbox: string, graphIds: string[], now: number): Promise<Map<string, PqlEvent[]>> {
+  const since = new Date(now - STREAMING_EVENT_WINDOW_MS).toISOString();
+  const docs = await stores.profiles.events.find({ sandbox, graphId: { $in: graphIds }, timestamp: { $gte: since } }).toArray();
+  const out = new Map<string, PqlEvent[]>();
+  for (const e of docs) out.set(e.graphId, [...(out.get(e.graphId) ?? []), { ...e.data, _id: e._id.split('|').pop()!, timestamp: e.timestamp, eventType: e.eventType }]);
+  return out;
 }
 
 /**
@@ -166,7 +177,12 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
     entity.identityMap = identityMap;
     return { graphId: g.id, partition: partitionOf(g.id), entity, sources: [...new Set(gf.map((f) => f.datasetId))].sort(), lastModifiedAt: now, ...(opts.policy ? { mergePolicy: { id: opts.policy.id, version: opts.policy.version } } : {}) };
   });
-  await stores.profiles.putProfiles(sandbox, profiles, new Set(profiles.map((p) => p.graphId).filter((g) => !storedIds.has(g))), [...mergedAway.keys()], scope);
+  // Streaming segmentation: continuous definitions are evaluated on every profile written here.
+  const segments = await continuousSegments(stores, sandbox);
+  const eventsOf = segments.some((s) => s.events) ? await recentEvents(stores, sandbox, [...graphs.keys()], now) : new Map<string, PqlEvent[]>();
+  const evaluation = `stream/${writer ?? scope}`;
+  await stores.profiles.putProfiles(sandbox, profiles, new Set(profiles.map((p) => p.graphId).filter((g) => !storedIds.has(g))), [...mergedAway.keys()], scope,
+    segments.length ? (p) => evaluateContinuous(segments, p, eventsOf.get(p.graphId) ?? [], now, evaluation) : undefined);
   const removed = link.changes.reduce((n, c) => n + (c.type === 'removed' ? c.identities.length : 0), 0);
   return { graphsTouched: graphs.size, graphsMerged: mergedAway.size, profilesWritten: profiles.length, linksRefused: link.changes.filter((c) => c.type === 'refused').length, identitiesRemoved: removed };
 }

@@ -126,14 +126,18 @@ export class ProfileRepo {
    * by segment jobs) and are replaced; profiles of graphs born in this write are inserted.
    * Profiles of merged-away graphs are dropped.
    */
-  async putProfiles(sandbox: string, profiles: Omit<ProfileDoc, '_id' | 'sandbox' | 'segmentMembership'>[], fresh: Set<string>, removedGraphs: string[], scope: string): Promise<void> {
+  async putProfiles(sandbox: string, profiles: Omit<ProfileDoc, '_id' | 'sandbox' | 'segmentMembership'>[], fresh: Set<string>, removedGraphs: string[], scope: string, membership?: (p: ProfileDoc) => ProfileDoc['segmentMembership']): Promise<void> {
     const doc = (p: (typeof profiles)[number]): ProfileDoc => ({ _id: `${sandbox}|${p.graphId}`, sandbox, ...p });
+    const withMembership = (d: ProfileDoc): ProfileDoc => {
+      const m = membership ? membership(d) : d.segmentMembership;
+      return m ? { ...d, segmentMembership: m } : d;
+    };
     const older = profiles.filter((p) => !fresh.has(p.graphId)).map(doc);
     if (older.length) {
       const prior = new Map((await findByIds(this.profiles, older.map((d) => d._id), this.mode, { segmentMembership: 1 })).map((d) => [d._id, d.segmentMembership]));
-      await replaceDocs(this.profiles, older.map((d) => (prior.get(d._id) ? { ...d, segmentMembership: prior.get(d._id) } : d)), this.mode, scope);
+      await replaceDocs(this.profiles, older.map((d) => withMembership(prior.get(d._id) ? { ...d, segmentMembership: prior.get(d._id) } : d)), this.mode, scope);
     }
-    await insertNew(this.profiles, profiles.filter((p) => fresh.has(p.graphId)).map(doc));
+    await insertNew(this.profiles, profiles.filter((p) => fresh.has(p.graphId)).map(doc).map(withMembership));
     await deleteByIds(this.profiles, removedGraphs.map((g) => `${sandbox}|${g}`), this.mode);
   }
 

@@ -90,6 +90,27 @@ describe('streaming ingestion (/collection → streamingIngestionWorkflow)', () 
     expect(await t.deps.stores.datasetRecords.countDocuments({ sandbox, datasetId, 'record.personalEmail.address': 'one@example.com' })).toBe(1);
   });
 
+  it('evaluates continuous segments on each accepted record: realized within seconds, exited when it no longer qualifies', async () => {
+    const def = await call('POST', '/data/core/ups/segment/definitions', {
+      name: 'Named Ada', expression: { type: 'PQL', format: 'pql/text', value: 'person.name.firstName = "Ada"' },
+      evaluationInfo: { batch: { enabled: true }, continuous: { enabled: true }, synchronous: { enabled: false } },
+    });
+    expect(def.status).toBe(200);
+    const segmentId = def.body.id as string;
+    const sent = Date.now();
+    expect((await call('POST', `/collection/${connId}`, message(person('ada@example.com', 'Ada')))).status).toBe(200);
+    const realized = await profileWhen('ada@example.com', (e) => e.segmentMembership?.ups?.[segmentId]?.status === 'realized');
+    expect(realized.segmentMembership.ups[segmentId]).toMatchObject({ status: 'realized', lastQualificationTime: expect.any(String) });
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect((await call('POST', `/collection/${connId}`, message(person('ada@example.com', 'Augusta')))).status).toBe(200);
+    const exited = await profileWhen('ada@example.com', (e) => e.segmentMembership?.ups?.[segmentId]?.status === 'exited');
+    expect(exited.segmentMembership.ups[segmentId].status).toBe('exited');
+    // Someone who never qualified gets no membership entry for it.
+    expect((await call('POST', `/collection/${connId}`, message(person('bob.s@example.com', 'Bob')))).status).toBe(200);
+    const bob = await profileWhen('bob.s@example.com', () => true);
+    expect(bob.segmentMembership?.ups?.[segmentId]).toBeUndefined();
+  });
+
   it('answers a batch message by message: the bad one gets a 400 entry, the others are ingested', async () => {
     const res = await call('POST', `/collection/batch/${connId}`, {
       messages: [message(person('b1@example.com', 'Bea')), message({ ...person('b2@example.com', 'Bad'), person: { birthDate: 'yesterday' } }), message(person('b3@example.com', 'Bo'))],
