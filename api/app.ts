@@ -10,6 +10,10 @@ import { identityGraphRoutes } from './routes/identity-graph';
 import { namespaceRoutes } from './routes/namespaces';
 import { schemaRegistryRoutes } from './routes/schemaregistry';
 import { segmentationRoutes } from './routes/segmentation';
+import { scheduleRoutes } from './routes/schedules';
+import { exportJobRoutes } from './routes/export-jobs';
+import { previewRoutes } from './routes/preview';
+import { explainRoutes } from './routes/explain';
 import { ingestRoutes } from './routes/ingest';
 import { privacyRoutes } from './routes/privacy';
 
@@ -41,6 +45,10 @@ export function createApp(deps: ApiDeps) {
   identityGraphRoutes(app);
   namespaceRoutes(app);
   segmentationRoutes(app);
+  scheduleRoutes(app);
+  exportJobRoutes(app);
+  previewRoutes(app);
+  explainRoutes(app);
   ingestRoutes(app);
   privacyRoutes(app);
 

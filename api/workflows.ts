@@ -1,10 +1,12 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { ScheduleOptions } from '@temporalio/client';
+import type { CalendarSpec, ScheduleOptions } from '@temporalio/client';
 import { TypedSearchAttributes, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SearchAttributePair } from '@temporalio/common';
 import { emptyRunMetrics, scheduleInterval } from '../domain/flow/model';
 import type { Flow, RunRecord } from '../domain/flow/model';
 import { scheduleIds, workflowIds } from '../domain/shared/ids';
+import type { SegmentSchedule } from '../domain/segment/model';
+import { quartzToCalendars } from '../domain/segment/quartz-cron';
 import { privacyWorkflowId } from '../domain/privacy/model';
 import { SA, STREAM_RECORDS_SIGNAL, TASK_QUEUES } from '../workflows/definitions';
 import type { StreamMessage } from '../workflows/definitions';
@@ -44,6 +46,39 @@ export async function startSegmentJob(deps: ApiDeps, sandbox: string, jobId: str
     typedSearchAttributes: attrs(sandbox, 'segment-job', segmentIds.slice(0, 1).map((value) => ({ key: SA.segmentId, value }) as SearchAttributePair)),
   });
   return workflowId;
+}
+
+/**
+ * Keeps a `/config/schedules` schedule's Temporal Schedule in line with it: the Quartz cron as
+ * calendar specs (UTC), each run a `segmentScheduleWorkflow` that creates and runs one segment
+ * job; runs never overlap (a run still going when the next is due skips that one), paused while
+ * the schedule is inactive, deleted with it.
+ */
+export async function syncSegmentSchedule(deps: ApiDeps, sandbox: string, s: SegmentSchedule, opts: { deleted?: boolean } = {}): Promise<void> {
+  const handle = deps.temporal.schedule.getHandle(s.temporalScheduleId);
+  if (opts.deleted) {
+    await handle.delete().catch((e) => {
+      if (!(e instanceof ScheduleNotFoundError)) throw e;
+    });
+    return;
+  }
+  const options: Omit<ScheduleOptions, 'scheduleId'> = {
+    spec: { calendars: quartzToCalendars(s.schedule) as CalendarSpec[] },
+    action: {
+      type: 'startWorkflow', workflowType: 'segmentScheduleWorkflow', taskQueue: TASK_QUEUES.segmentation,
+      workflowId: s.temporalScheduleId, args: [{ sandbox, scheduleId: s.id }],
+      typedSearchAttributes: attrs(sandbox, 'segment-schedule'),
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    state: { paused: s.state === 'inactive', note: `${s.type} schedule ${s.name}` },
+  };
+  try {
+    await handle.update((prev) => ({ ...prev, spec: options.spec, action: options.action, policies: { ...prev.policies, ...options.policies } }));
+    await (s.state === 'inactive' ? handle.pause('schedule inactive') : handle.unpause('schedule active'));
+  } catch (e) {
+    if (!(e instanceof ScheduleNotFoundError)) throw e;
+    await deps.temporal.schedule.create({ scheduleId: s.temporalScheduleId, ...options });
+  }
 }
 
 export async function startExportJob(deps: ApiDeps, sandbox: string, jobId: string, datasetId: string) {

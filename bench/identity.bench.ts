@@ -91,8 +91,9 @@ function* allKeys(n: number): Generator<string> {
 
 // ---------------------------------------------------------------------------------------------
 // Where writeRecords spends its time, without touching its code: every async method of the
-// identity, graph and profile repositories (and the graph cache) is timed on this bench's own
-// instances. Only outermost calls count towards the total; nested ones are listed apart.
+// identity, graph and profile repositories, of their collections and of the graph cache is timed
+// on this bench's own instances. Only outermost calls count towards the total; nested ones (a
+// repository's collection calls) are listed apart.
 
 interface CallTime { calls: number; seconds: number; nested: boolean }
 
@@ -145,7 +146,11 @@ function instrument(targets: Record<string, object>): { times: Map<string, CallT
 /** The OpenXP path: writeRecords per chunk, holding the graph lease with a graph cache, as file ingestion's writeRows does. */
 async function stitch(stores: Stores, n: number) {
   const cache = new GraphCache(stores.writeMode === 'deleteInsert');
-  const probe = instrument({ identities: stores.identities, graphs: stores.graphs, profiles: stores.profiles, cache });
+  const probe = instrument({
+    identities: stores.identities, graphs: stores.graphs, profiles: stores.profiles, cache,
+    // The collections under them: which server operations the repository calls spend their time in.
+    identitiesColl: stores.identities.coll, graphsColl: stores.graphs.coll, fragmentsColl: stores.profiles.fragments, profilesColl: stores.profiles.profiles,
+  });
   const totals = { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0, linksRefused: 0, identitiesRemoved: 0 };
   const chunkSeconds: number[] = [];
   let done = 0;

@@ -34,6 +34,8 @@ export interface IngestionRunWorkflowInput {
 }
 export interface BatchIngestionWorkflowInput { sandbox: string; batchId: string; startedAt: number; progress?: JobProgress; heartbeatTimeout?: string }
 export interface SegmentJobWorkflowInput { sandbox: string; jobId: string; now: string }
+/** One run of a `/config/schedules` schedule (started by its Temporal Schedule): id `segment-schedule/{sandbox}/{scheduleId}` + Temporal's timestamp. */
+export interface SegmentScheduleWorkflowInput { sandbox: string; scheduleId: string }
 export interface ExportJobWorkflowInput { sandbox: string; jobId: string }
 export interface ActivationRunWorkflowInput { sandbox: string; flowId: string; runId: string; startedAt: number }
 /** One privacy job (one person): id `privacy/{sandbox}/{jobId}`; the job document holds what to delete. */

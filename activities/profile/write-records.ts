@@ -115,30 +115,48 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
   const home = new Map<string, string>();
   for (const g of changed) for (const m of g.members) home.set(m.k, g.id);
 
+  // Every stored identity whose graph changed (absorbed, removed over the limit, split off, or a
+  // leftover of an interrupted write) is re-pointed in one batched replacement, not one update
+  // per graph: on FerretDB any update by a non-_id filter scans the whole collection.
+  const before = new Map<string, string>();
+  for (const g of [...stored, ...loaded.filter((x) => stale.has(x.id))]) for (const m of g.members) before.set(m.k, g.id);
+  const repointed = new Map([...home].filter(([k, g]) => before.has(k) && before.get(k) !== g));
   await stores.graphs.put(sandbox, changed, storedIds, now, scope);
-  await stores.identities.link(sandbox, new Map(allKeys.filter((k) => !existing.has(k)).map((k) => [k, link.graphOf.get(k)!])), mergedAway, now, writer);
-  await stores.identities.move(sandbox, link.moved);
+  await stores.identities.link(sandbox, new Map(allKeys.filter((k) => !existing.has(k) && !before.has(k)).map((k) => [k, link.graphOf.get(k)!])), now, writer);
+  await stores.identities.repoint(sandbox, repointed, scope);
   await stores.graphs.remove(sandbox, [...mergedAway.keys()]);
-  await stores.profiles.regraphFragments(sandbox, mergedAway);
-  await stores.profiles.regraphEvents(sandbox, mergedAway);
-  await stores.profiles.moveIdentities(sandbox, link.moved);
   cache?.applied(changed, writer);
   if (link.changes.length) await stores.graphs.record(sandbox, link.changes, now, writer ?? `${scope}#${now}`);
 
-  // Events: stored once per event id with the graph they belong to.
+  // Events: new ones stored once per event id with their graph; stored ones of re-pointed identities follow them.
   const events = records.filter((r) => r.event);
   await insertNew(stores.profiles.events, events.map((r) => ({
     _id: `${sandbox}|${datasetId}|${r.event!.id}`, sandbox, datasetId, batchId, graphId: link.graphOf.get(r.identities[0])!, partition: partitionOf(link.graphOf.get(r.identities[0])!), identities: r.identities,
     timestamp: r.event!.timestamp, eventType: r.event!.eventType, data: r.data,
   })));
+  await stores.profiles.regraphEvents(sandbox, [...new Set([...repointed.keys()].map((k) => before.get(k)!))], (primary) => repointed.get(primary), scope);
 
-  // Fragments: one per dataset per primary identity, merged leaf by leaf with timestamps.
+  // The graphs to re-materialise: every changed graph, and every graph a record's fragment belongs to.
   const attrs = records.filter((r) => !r.event);
-  const fragIds = attrs.map((r) => stores.profiles.fragmentId(sandbox, datasetId, r.identities[0]));
-  const frags = await stores.profiles.getFragments([...new Set(fragIds.filter((_, i) => existing.has(attrs[i].identities[0])))]);
+  const graphs = new Map<string, Graph>(changed.map((g) => [g.id, g]));
+  for (const g of stored) if (!graphs.has(g.id) && attrs.some((r) => link.graphOf.get(r.identities[0]) === g.id)) graphs.set(g.id, g);
+  // Their stored fragments, read by id (member × dataset): identities seen for the first time have none.
+  const datasets = opts.datasets ?? (await stores.datasets.list(sandbox, {}, { limit: 10_000 })).items.map((d) => d.id);
+  const knownMembers = [...graphs.values()].flatMap((g) => g.members.map((m) => m.k)).filter((k) => before.has(k) || existing.has(k));
+  const frags = await stores.profiles.getFragments(knownMembers.flatMap((k) => [...new Set([...datasets, datasetId])].map((d) => stores.profiles.fragmentId(sandbox, d, k))));
   const storedFrags = new Set(frags.keys());
-  attrs.forEach((r, i) => {
-    const cur: StoredFragment = frags.get(fragIds[i]) ?? { datasetId, recordKey: r.identities[0], data: {}, pathTs: {}, pathBatch: {}, graphId: '', batchIds: [] };
+  const dirty = new Set<string>();
+  for (const [id, f] of frags) {
+    const g = home.get(f.recordKey) ?? f.graphId;
+    if (g !== f.graphId) {
+      f.graphId = g;
+      dirty.add(id);
+    }
+  }
+  // Fragments: one per dataset per primary identity, merged leaf by leaf with timestamps.
+  for (const r of attrs) {
+    const id = stores.profiles.fragmentId(sandbox, datasetId, r.identities[0]);
+    const cur: StoredFragment = frags.get(id) ?? { datasetId, recordKey: r.identities[0], data: {}, pathTs: {}, pathBatch: {}, graphId: '', batchIds: [] };
     cur.pathBatch ??= {};
     for (const [path, value] of leafPaths(r.data, (p) => p === 'identityMap')) {
       if ((cur.pathTs[path] ?? -Infinity) <= r.ts) {
@@ -149,22 +167,13 @@ export async function writeRecords(stores: Stores, sandbox: string, datasetId: s
     }
     cur.graphId = home.get(r.identities[0]) ?? link.graphOf.get(r.identities[0])!;
     if (!cur.batchIds.includes(batchId)) cur.batchIds.push(batchId);
-    frags.set(fragIds[i], cur);
-  });
-  await stores.profiles.putFragments(sandbox, [...frags.values()], storedFrags, scope);
+    frags.set(id, cur);
+    dirty.add(id);
+  }
+  await stores.profiles.putFragments(sandbox, [...dirty].map((id) => frags.get(id)!), storedFrags, scope);
 
-  // Merged profiles of every changed graph (and of graphs whose fragments changed): graphs whose
-  // identities are all new come from memory, the others from what is stored.
-  const fragGraphs = new Set([...frags.values()].map((f) => f.graphId));
-  const graphs = new Map<string, Graph>(changed.map((g) => [g.id, g]));
-  for (const g of stored) if (!graphs.has(g.id) && fragGraphs.has(g.id)) graphs.set(g.id, g);
-  const isFresh = (g: Graph) => !storedIds.has(g.id) && g.members.every((m) => !existing.has(m.k));
-  const older = [...graphs.values()].filter((g) => !isFresh(g));
-  const olderIds = new Set(older.map((g) => g.id));
-  const storedFragments = opts.datasets
-    ? [...(await stores.profiles.getFragments(older.flatMap((g) => g.members.flatMap((m) => opts.datasets!.map((d) => stores.profiles.fragmentId(sandbox, d, m.k)))))).values()].filter((f) => olderIds.has(f.graphId))
-    : await stores.profiles.fragmentsOfGraphs(sandbox, [...olderIds]);
-  const fragsByGraph = groupBy<Fragment & { graphId: string }>([...storedFragments, ...[...frags.values()].filter((f) => !olderIds.has(f.graphId))], (f) => f.graphId);
+  // Merged profiles of those graphs, from the fragments in hand.
+  const fragsByGraph = groupBy<Fragment & { graphId: string }>([...frags.values()], (f) => f.graphId);
   const profiles = [...graphs.values()].map((g) => {
     const gf = fragsByGraph.get(g.id) ?? [];
     const entity = mergeFragments(gf, opts.policy?.rule);

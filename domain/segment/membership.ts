@@ -10,14 +10,15 @@ export const QUALIFIED: readonly Membership['status'][] = ['realized', 'existing
 
 /**
  * The membership after a job evaluated the profile: newly qualifying → realized (at `now`),
- * still qualifying → existing (keeping its qualification time), no longer qualifying → exited (at
+ * still qualifying → existing (keeping its qualification time; unchanged when already existing), no longer qualifying → exited (at
  * `now`), never qualified → none. What this job already wrote stays as it is, so a retry neither
  * turns its own `realized` into `existing` nor counts anything twice.
  */
 export function nextMembership(cur: Membership | undefined, qualifies: boolean, jobId: string, now: string): Membership | undefined {
   if (cur?.jobId === jobId) return cur;
   const wasIn = !!cur && QUALIFIED.includes(cur.status);
-  if (qualifies && wasIn) return { ...cur!, status: 'existing', jobId };
+  // A profile already `existing` stays as stored (no write): stable audiences cost no writes per job.
+  if (qualifies && wasIn) return cur!.status === 'existing' ? cur : { ...cur!, status: 'existing', jobId };
   if (qualifies) return { status: 'realized', lastQualificationTime: now, jobId };
   if (wasIn) return { status: 'exited', lastQualificationTime: now, jobId };
   return cur;

@@ -36,7 +36,13 @@ export const COLLECTIONS = {
   runFiles: [],
   segmentDefinitions: [],
   segmentJobs: [],
+  /** Per (job, partition): the partition's status counts and data watermark, read when the job completes. */
+  segmentJobPartitions: [],
+  /** `/config/schedules`, each backed by a Temporal Schedule. */
+  segmentSchedules: [],
   exportJobs: [],
+  /** `/preview` results (sampled qualifying profile ids and estimate); expired by age on read (no TTL indexes on FerretDB). */
+  previews: [],
   xdmComponents: [{ key: { sandbox: 1, 'meta:resourceType': 1 } }],
   schemaVersions: [{ key: { sandbox: 1, schemaId: 1 } }],
 } satisfies Record<string, IndexDescription[]>;

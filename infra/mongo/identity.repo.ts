@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { identityKey, parseIdentityKey } from '../../domain/identity/namespaces';
-import { findByIds, insertNew } from './bulk';
+import { findByIds, insertNew, replaceDocs } from './bulk';
 import type { WriteMode } from './bulk';
 
 export interface IdentityDoc {
@@ -42,21 +42,20 @@ export class IdentityRepo {
     return out;
   }
 
-  /**
-   * Stores identities seen for the first time, then re-points the identities of merged-away
-   * graphs to their winner. Known identities whose graph did not change are not written.
-   */
-  async link(sandbox: string, added: Map<string, string>, merged: Map<string, string>, now: number, writer?: string): Promise<void> {
+  /** Stores identities seen for the first time (a retry skips what it already inserted). */
+  async link(sandbox: string, added: Map<string, string>, now: number, writer?: string): Promise<void> {
     await insertNew(this.coll, [...added].map(([k, graphId]) => {
       const { ns, id } = parseIdentityKey(k);
       return { _id: this.key(sandbox, k), sandbox, ns, id, graphId, firstSeen: now, ...(writer ? { writer } : {}) };
     }));
-    for (const [loser, winner] of merged) await this.coll.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
   }
 
-  /** Re-points single identities (removed from a graph over the limit, or split off with part of one). */
-  async move(sandbox: string, moved: Map<string, string>): Promise<void> {
-    for (const [k, graphId] of moved) await this.coll.updateOne({ _id: this.key(sandbox, k) }, { $set: { graphId } });
+  /** Moves stored identities to other graphs, as one batched replacement (crash-safe under `scope`). */
+  async repoint(sandbox: string, moved: Map<string, string>, scope: string): Promise<void> {
+    if (!moved.size) return;
+    const docs = await findByIds(this.coll, [...moved.keys()].map((k) => this.key(sandbox, k)), this.mode);
+    const changed = docs.map((d) => ({ ...d, graphId: moved.get(identityKey(d.ns, d.id))! })).filter((d, i) => d.graphId && d.graphId !== docs[i].graphId);
+    await replaceDocs(this.coll, changed, this.mode, scope);
   }
 
   async members(sandbox: string, graphIds: string[]): Promise<IdentityDoc[]> {

@@ -52,11 +52,7 @@ export const PROFILE_PARTITIONS = 8;
 /** Partition of a profile (and of its events): from the graph id, stable for the graph's life. */
 export const partitionOf = (graphId: string) => parseInt(graphId.slice(-4), 16) % PROFILE_PARTITIONS;
 
-const groupKeys = (moved: Map<string, string>) => {
-  const out = new Map<string, string[]>();
-  for (const [k, g] of moved) out.set(g, [...(out.get(g) ?? []), k]);
-  return out;
-};
+
 
 const enc = <V>(ts: Record<string, V>) => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k.replaceAll('.', '/'), v]));
 const dec = <V>(ts: Record<string, V>) => Object.fromEntries(Object.entries(ts).map(([k, v]) => [k.replaceAll('/', '.'), v]));
@@ -94,23 +90,18 @@ export class ProfileRepo {
     return docs.map((d) => ({ ...d, pathTs: dec(d.pathTs) }));
   }
 
-  async regraphFragments(sandbox: string, merged: Map<string, string>): Promise<void> {
-    for (const [loser, winner] of merged) await this.fragments.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner } });
-  }
-
-  /** Fragments and events of single identities follow them to another graph (over-limit removals, splits). */
-  async moveIdentities(sandbox: string, moved: Map<string, string>): Promise<void> {
-    if (!moved.size) return;
-    for (const [graphId, keys] of groupKeys(moved)) await this.fragments.updateMany({ sandbox, recordKey: { $in: keys } }, { $set: { graphId } });
-    const events = await this.events.find({ sandbox, identities: { $in: [...moved.keys()] } }, { projection: { identities: 1, graphId: 1 } }).toArray();
-    for (const e of events) {
-      const to = moved.get(e.identities[0]);
-      if (to && to !== e.graphId) await this.events.updateOne({ _id: e._id }, { $set: { graphId: to, partition: partitionOf(to) } });
-    }
-  }
-
-  async regraphEvents(sandbox: string, merged: Map<string, string>): Promise<void> {
-    for (const [loser, winner] of merged) await this.events.updateMany({ sandbox, graphId: loser }, { $set: { graphId: winner, partition: partitionOf(winner) } });
+  /**
+   * Events of some graphs follow their primary identity to its new graph (`target`; undefined = stays),
+   * read in one query and written back as one batched replacement.
+   */
+  async regraphEvents(sandbox: string, fromGraphs: string[], target: (primaryKey: string) => string | undefined, scope: string): Promise<void> {
+    if (!fromGraphs.length) return;
+    const docs = await this.events.find({ sandbox, graphId: { $in: fromGraphs } }).toArray();
+    const moved = docs.flatMap((e) => {
+      const to = target(e.identities[0]);
+      return to && to !== e.graphId ? [{ ...e, graphId: to, partition: partitionOf(to) }] : [];
+    });
+    await replaceDocs(this.events, moved, this.mode, scope);
   }
 
   /** A profile's events, newest first. */

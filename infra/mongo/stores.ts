@@ -1,7 +1,9 @@
 import type { Db } from 'mongodb';
 import type { Batch, Dataset, RowError } from '../../domain/catalog/model';
 import type { Connection, Flow, RunRecord, SourceConnection, TargetConnection } from '../../domain/flow/model';
-import type { SegmentDefinition, SegmentJob, ExportJob } from '../../domain/segment/model';
+import type { SegmentDefinition, SegmentJob, SegmentSchedule, DataWatermark } from '../../domain/segment/model';
+import type { ExportJob } from '../../domain/segment/export';
+import type { Preview } from '../../domain/segment/preview';
 import type { MergePolicy } from '../../domain/profile/model';
 import type { PrivacyJob } from '../../domain/privacy/model';
 import type { CustomNamespaceDoc } from '../../domain/identity/namespaces';
@@ -40,7 +42,12 @@ export function createStores(db: Db, writeMode: WriteMode = 'upsert') {
     namespaces: new ResourceStore<CustomNamespaceDoc>(db, 'namespaces'),
     segmentDefinitions: new ResourceStore<SegmentDefinition>(db, 'segmentDefinitions'),
     segmentJobs: new ResourceStore<SegmentJob>(db, 'segmentJobs'),
+    /** `_id` `<sandbox>|<jobId>|<partition>`: what each partition of a segment job counted. */
+    segmentJobPartitions: db.collection<{ _id: string; sandbox: string; jobId: string; partition: number; bySegment: Record<string, { realized: number; existing: number; exited: number }>; watermark: DataWatermark }>('segmentJobPartitions'),
+    segmentSchedules: new ResourceStore<SegmentSchedule>(db, 'segmentSchedules'),
     exportJobs: new ResourceStore<ExportJob>(db, 'exportJobs'),
+    /** Previews and estimates of `/preview`: short-lived (expired by age on read), see api/routes/preview.ts. */
+    previews: new ResourceStore<Preview>(db, 'previews'),
     /** Privacy Service jobs, one per data subject of a request. */
     privacyJobs: new ResourceStore<PrivacyJob>(db, 'privacyJobs'),
     identities,
@@ -62,5 +69,5 @@ export type Stores = ReturnType<typeof createStores>;
 
 /** Completes the replacements a crashed attempt of this scope left half done; activities that replace call it first. */
 export async function recoverWrites(stores: Stores, scope: string): Promise<void> {
-  for (const coll of [stores.graphs.coll, stores.profiles.fragments, stores.profiles.profiles]) await replayRedo(coll, scope);
+  for (const coll of [stores.graphs.coll, stores.identities.coll, stores.profiles.fragments, stores.profiles.events, stores.profiles.profiles]) await replayRedo(coll, scope);
 }

@@ -84,7 +84,8 @@ describe('parsePql', () => {
     ['d = date(2024, 2)', 'PQL syntax error at column 17: expected "," but found ")"'],
     ['a = 9007199254740993', 'PQL syntax error at column 5: expected an integer between'],
     ['a = - b', 'PQL syntax error at column 7: expected a number after "-" but found "b"'],
-    ['xEvent.x = 1', 'PQL syntax error at column 1: expected an expression but found reserved word "xEvent"'],
+    ['xEvent.x = 1', 'PQL syntax error at column 8: expected a function call (only fields have sub-fields) but found "x"'],
+    ['xEvent = 1 or now.x', 'PQL syntax error at column 19: expected a function call'],
     ['inSegment(1)', 'PQL syntax error at column 11: expected a segment id string but found number 1'],
     ['a.', 'PQL syntax error at column 3: expected a field name or function after "." but found end of input'],
   ])('%s → %s', (text, message) => {
@@ -226,5 +227,161 @@ describe('round trips', () => {
     expect(renderPql(parsePql(text))).toBe(text);
     expect(renderPql(parsePql('not (a)  and   b'))).toBe('not(a) and b');
     expect(renderPql(parsePql('(a = 1) = true'))).toBe('(a = 1) = true');
+  });
+});
+
+// ---- round trips over every construct (variables, forms, occurs, chain, calls) ----
+
+import { CALLS, TIME_UNITS, type CallFn, type When } from '../../domain/pql/ast';
+
+const VAR_POOL = ['E', 'I', 'X', 'V', 'S'];
+const fieldRoot = ident.filter((s) => !RESERVED.has(s) && !/^[EIXVSABC]\d*$/.test(s));
+const anyFieldArb: fc.Arbitrary<Expr> = fc.tuple(fieldRoot, fc.array(ident, { maxLength: 2 })).map(([root, rest]) => ({ kind: 'field', path: [root, ...rest] }));
+const varArb: fc.Arbitrary<Expr> = fc.tuple(fc.constantFrom(...VAR_POOL), fc.array(ident, { maxLength: 2 })).map(([name, path]) => ({ kind: 'var', name, path }));
+const periodArb: fc.Arbitrary<Expr> = fc.tuple(fc.constantFrom('this', 'last', 'next' as const), fc.constantFrom(...TIME_UNITS)).map(([which, unit]) => ({ kind: 'period', which, unit }));
+const timeNameArb: fc.Arbitrary<Expr> = fc.constantFrom('now', 'today', 'yesterday', 'tomorrow' as const).map((name) => ({ kind: 'time', name }));
+
+const { all: allArb } = fc.letrec<{ all: Expr; time: Expr; when: When }>((tie) => ({
+  time: fc.oneof(periodArb, timeNameArb, tie('all')),
+  when: fc.oneof(
+    tie('time').map((time): When => ({ test: 'on', time })),
+    fc.tuple(fc.constantFrom('before', 'after' as const), tie('time')).map(([test, time]): When => ({ test, time })),
+    fc.tuple(tie('time'), tie('time')).map(([time, until]): When => ({ test: 'between', time, until })),
+    fc.tuple(fc.constantFrom<CompareOp>('=', '!=', '<', '<=', '>', '>='), fc.nat(1000), fc.constantFrom(...TIME_UNITS), fc.constantFrom('before', 'after', 'from' as const), tie('time'))
+      .map(([op, amount, unit, direction, time]): When => ({ test: 'distance', op, amount, unit, direction, time })),
+  ),
+  all: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalarArb, listArb, anyFieldArb, varArb, timeNameArb, fc.constant<Expr>({ kind: 'xEvent' }),
+    fc.string({ minLength: 1, maxLength: 5 }).map((segmentId): Expr => ({ kind: 'inSegment', segmentId })),
+    fc.tuple(fc.constantFrom<CompareOp>('=', '!=', '<', '<=', '>', '>='), tie('all'), tie('all')).map(([op, left, right]): Expr => ({ kind: 'compare', op, left, right })),
+    fc.tuple(fc.constantFrom('and', 'or' as const), tie('all'), tie('all')).map(([kind, left, right]) => ({ kind, left, right }) as Expr),
+    tie('all').map((operand): Expr => ({ kind: 'not', operand })),
+    fc.tuple(fc.constantFrom('in', 'notIn' as const), tie('all'), listArb).map(([op, value, list]): Expr => ({ kind: 'in', op, value, list })),
+    fc.tuple(fc.constantFrom<StringFn>(...STRING_FNS), tie('all'), fc.string({ maxLength: 4 }), fc.boolean(), fc.constantFrom(...REGEXES))
+      .map(([fn, target, s, cs, re]): Expr => ({ kind: 'stringTest', fn, target, pattern: fn === 'matches' ? re : s, caseSensitive: fn === 'like' || fn === 'matches' ? true : cs })),
+    fc.tuple(fc.constantFrom('isNull', 'isNotNull' as const), tie('all')).map(([fn, target]): Expr => ({ kind: 'nullTest', fn, target })),
+    fc.tuple(fc.constantFrom(...(Object.keys(CALLS) as CallFn[])), tie('all'), tie('all'), fc.nat(20), fc.constantFrom(...REGEXES), fc.boolean()).map(([fn, target, arg, n, re, withArg]): Expr => {
+      const specs = CALLS[fn].args as readonly { type: string; optional?: boolean }[];
+      const args = specs.filter((s) => !s.optional || withArg).map((s): Expr => (s.type === 'string' ? { kind: 'literal', type: 'string', value: re } : s.type === 'int' ? { kind: 'literal', type: 'integer', value: n } : arg));
+      return { kind: 'call', fn, target: CALLS[fn].method ? target : null, args };
+    }),
+    fc.tuple(fc.constantFrom('exists', 'select' as const), fc.array(fc.tuple(tie('all'), fc.option(tie('all'), { nil: undefined })), { minLength: 1, maxLength: 2 }))
+      .map(([q, bs]): Expr => ({ kind: 'quantifier', q, bindings: bs.map(([source, where], k) => (where ? { name: VAR_POOL[k], source, where } : { name: VAR_POOL[k], source })) })),
+    fc.tuple(tie('all'), tie('all')).map(([source, cond]): Expr => ({ kind: 'forall', name: 'V', source, cond })),
+    fc.tuple(fc.constantFrom('count', 'sum', 'average', 'min', 'max' as const), tie('all'), tie('all'), fc.option(tie('all'), { nil: undefined }))
+      .map(([fn, value, source, where]): Expr => ({ kind: 'aggregate', fn, value, binding: where ? { name: 'X', source, where } : { name: 'X', source } })),
+    fc.tuple(fc.array(tie('all'), { minLength: 1, maxLength: 2 }), tie('all')).map(([values, body]): Expr => ({ kind: 'let', bindings: values.map((value, k) => ({ name: ['S', 'I'][k], value })), body })),
+    fc.tuple(tie('all'), tie('when')).map(([target, when]): Expr => ({ kind: 'occurs', target, when })),
+    fc.tuple(tie('all'), fc.array(fc.tuple(tie('all'), fc.option(tie('when'), { nil: undefined })), { minLength: 1, maxLength: 3 }))
+      .map(([source, steps]): Expr => ({ kind: 'chain', source, timeField: ['timestamp'], steps: steps.map(([what, when], k) => (when ? { name: 'ABC'[k], what, when } : { name: 'ABC'[k], what })) })),
+  ),
+}));
+
+/**
+ * Makes a generated tree well scoped, the way the parser reads text: binders get names unique in
+ * their scope, a variable reference names a variable in scope (or becomes a field when none is),
+ * and periods appear only as occurs/WHEN times.
+ */
+function scoped(e: Expr, scope: string[]): Expr {
+  const fresh = (name: string) => `${name}${scope.length}`;
+  const pick = (name: string, within: string[]) => within.find((s) => s.startsWith(name)) ?? within[within.length - 1];
+  const time = (t: Expr, within: string[]): Expr => (t.kind === 'period' ? t : scoped(t, within));
+  const when = (w: When, within: string[]): When => (w.test === 'between' ? { ...w, time: time(w.time, within), until: time(w.until, within) } : { ...w, time: time(w.time, within) });
+  switch (e.kind) {
+    case 'var': {
+      const name = scope.length ? pick(e.name, scope) : undefined;
+      return name ? { kind: 'var', name, path: e.path } : { kind: 'field', path: [`f${e.name}`, ...e.path] };
+    }
+    case 'period': return { kind: 'time', name: 'now' };
+    case 'quantifier': {
+      const inner = [...scope];
+      const bindings = e.bindings.map((b) => {
+        const name = fresh(b.name) + inner.length;
+        const source = scoped(b.source, inner);
+        inner.push(name);
+        return b.where ? { name, source, where: scoped(b.where, inner) } : { name, source };
+      });
+      return { ...e, bindings };
+    }
+    case 'forall': {
+      const name = fresh(e.name);
+      return { ...e, name, source: scoped(e.source, scope), cond: scoped(e.cond, [...scope, name]) };
+    }
+    case 'aggregate': {
+      const name = fresh(e.binding.name);
+      const b = e.binding;
+      const inner = [...scope, name];
+      return { ...e, value: scoped(e.value, inner), binding: b.where ? { name, source: scoped(b.source, scope), where: scoped(b.where, inner) } : { name, source: scoped(b.source, scope) } };
+    }
+    case 'let': {
+      const inner = [...scope];
+      const bindings = e.bindings.map((b) => {
+        const name = fresh(b.name) + inner.length;
+        const value = scoped(b.value, inner);
+        inner.push(name);
+        return { name, value };
+      });
+      return { ...e, bindings, body: scoped(e.body, inner) };
+    }
+    case 'occurs': return { ...e, target: scoped(e.target, scope), when: when(e.when, scope) };
+    case 'chain': {
+      const names: string[] = [];
+      const steps = e.steps.map((s) => {
+        const name = fresh(s.name) + names.length;
+        const step = s.when ? { name, what: scoped(s.what, scope), when: when(s.when, [...scope, ...names]) } : { name, what: scoped(s.what, scope) };
+        names.push(name);
+        return step;
+      });
+      return { ...e, source: scoped(e.source, scope), steps };
+    }
+    default: return mapChildrenOf(e, (c) => scoped(c, scope));
+  }
+}
+import { mapChildren as mapChildrenOf } from '../../domain/pql/ast';
+
+const wellScopedArb = allArb.map((e) => scoped(e, []));
+
+describe('round trips over every construct', () => {
+  it('text: render → parse gives the same AST', () => {
+    fc.assert(fc.property(wellScopedArb, (ast) => {
+      expect(parsePql(renderPql(ast))).toEqual(ast);
+    }), { numRuns: 1500 });
+  });
+
+  it('json: AST → pql/json (through JSON text) → AST gives the same AST, and the text is stable', () => {
+    fc.assert(fc.property(wellScopedArb, (ast) => {
+      const back = fromPqlJson(JSON.parse(JSON.stringify(toPqlJson(ast))));
+      expect(back).toEqual(ast);
+      expect(renderPql(back)).toBe(renderPql(ast));
+    }), { numRuns: 1500 });
+  });
+});
+
+describe('syntax errors in the full language name the position and what was expected', () => {
+  it.each([
+    ['exists E xEvent', 'PQL syntax error at column 10: expected "from" but found reserved word "xEvent"'],
+    ['exists from xEvent', 'PQL syntax error at column 8: expected a variable name (after exists, select or ",") but found reserved word "from"'],
+    ['forall V from tags V.x = 1', 'PQL syntax error at column 20: expected ":" but found "V"'],
+    ['let S = 1 S > 1', 'PQL syntax error at column 11: expected "in" but found "S"'],
+    ['sum X.a over from xEvent', 'PQL syntax error at column 14: expected a variable name (after over) but found reserved word "from"'],
+    ['a occurs <= 7 dayz before now', 'PQL syntax error at column 15: expected a time unit'],
+    ['a occurs <= 7 days behind now', 'PQL syntax error at column 20: expected "before", "after" or "from" but found "behind"'],
+    ['a occurs <= x days before now', 'PQL syntax error at column 13: expected a whole number of time units but found "x"'],
+    ['a occurs between today now', 'PQL syntax error at column 24: expected "and" but found reserved word "now"'],
+    ['a occurs', 'PQL syntax error at column 9: expected a comparison, "before", "after", "between", "on" or a time'],
+    ['chain(xEvent, timestamp, [A: WHAT(eventType = "x") WHEN(after B)])', 'PQL syntax error at column 58: expected'],
+    ['chain(xEvent, timestamp, [A: WHERE(x = 1)])', 'PQL syntax error at column 30: expected "WHAT" but found "WHERE"'],
+    ['chain(xEvent, timestamp, [A: WHAT(x = 1), A: WHAT(y = 1)])', 'PQL syntax error at column 42: expected a step name not used before in this chain ("A" is)'],
+    ['a.topN(price)', 'PQL syntax error at column 13: expected "," but found ")"'],
+    ['a.topN(price, -1)', 'PQL syntax error at column 15: expected a whole number but found "-"'],
+    ['a.regexGroup("(", 1)', 'PQL syntax error at column 14: expected a valid regular expression'],
+    ['a.head(1)', 'PQL syntax error at column 8: expected ")" (head takes 0 arguments) but found number 1'],
+    ['currentMonth(1)', 'PQL syntax error at column 14: expected ")" (currentMonth takes 0 arguments) but found number 1'],
+    ['a = 1 and\n  b = = 2', 'PQL syntax error at line 2, column 7: expected an expression but found "="'],
+    ['exists E from xEvent where\n  (E.eventType = "x"\n', 'PQL syntax error at line 3, column 1: expected ")" but found end of input'],
+    ['a.get()', 'PQL syntax error at column 7: expected an expression but found ")"'],
+  ])('%j → %s', (text, message) => {
+    expect(syntaxError(text)).toContain(message);
   });
 });

@@ -30,6 +30,7 @@ function mongoCompare(a: unknown, b: unknown): number {
 }
 function mongoEq(v: unknown, x: unknown): boolean {
   if (x === null) return v === MISSING || v === null;
+  if (Array.isArray(v) || (v !== null && typeof v === 'object')) return false;
   return bracketOf(v) === bracketOf(x) && typeof x !== 'object' && mongoCompare(v, x) === 0;
 }
 function mongoOrder(v: unknown, x: unknown, op: string): boolean {
@@ -39,25 +40,45 @@ function mongoOrder(v: unknown, x: unknown, op: string): boolean {
   return op === '$gt' ? c > 0 : op === '$gte' ? c >= 0 : op === '$lt' ? c < 0 : c <= 0;
 }
 
+function opMatches(v: unknown, op: string, x: unknown, ops: Filter): boolean {
+  switch (op) {
+    case '$eq': return mongoEq(v, x);
+    case '$gt': case '$gte': case '$lt': case '$lte': return mongoOrder(v, x, op);
+    case '$in': return (x as unknown[]).some((i) => mongoEq(v, i));
+    case '$regex': {
+      const options = (ops.$options ?? '') as string;
+      if (!/^i?$/.test(options)) throw new Error(`unsupported $options ${options}`);
+      return typeof v === 'string' && new RegExp(x as string, `${options}u`).test(v);
+    }
+    default: throw new Error(`operator ${op} is outside the FerretDB subset`);
+  }
+}
+
 function fieldMatches(v: unknown, cond: unknown): boolean {
   const isOps = cond !== null && typeof cond === 'object' && !Array.isArray(cond) && Object.keys(cond).every((k) => k.startsWith('$'));
   if (!isOps) return mongoEq(v, cond);
   const ops = cond as Filter;
   return Object.entries(ops).every(([op, x]) => {
     switch (op) {
-      case '$eq': return mongoEq(v, x);
-      case '$ne': return !mongoEq(v, x);
-      case '$gt': case '$gte': case '$lt': case '$lte': return mongoOrder(v, x, op);
-      case '$in': return (x as unknown[]).some((i) => mongoEq(v, i));
-      case '$nin': return !(x as unknown[]).some((i) => mongoEq(v, i));
       case '$exists': return (v !== MISSING) === x;
-      case '$regex': {
-        const options = (ops.$options ?? '') as string;
-        if (!/^i?$/.test(options)) throw new Error(`unsupported $options ${options}`);
-        return typeof v === 'string' && new RegExp(x as string, `${options}u`).test(v);
+      case '$type': {
+        if (x === 'array') return Array.isArray(v);
+        if (x === 'string') return typeof v === 'string' || (Array.isArray(v) && v.some((el) => typeof el === 'string'));
+        throw new Error(`unsupported $type ${String(x)}`);
       }
+      case '$size': return Array.isArray(v) && v.length === x;
+      case '$not': return !fieldMatches(v, x);
+      case '$elemMatch': {
+        const inner = x as Filter;
+        if (!Object.keys(inner).every((k) => k === '$eq' || k === '$in')) throw new Error('$elemMatch with other than $eq/$in is outside the FerretDB subset');
+        return Array.isArray(v) && v.some((el) => Object.entries(inner).every(([o, y]) => opMatches(el, o, y, inner)));
+      }
+      case '$ne': return !fieldMatches(v, { $eq: x });
+      case '$nin': return !fieldMatches(v, { $in: x });
       case '$options': return true;
-      default: throw new Error(`operator ${op} is outside the FerretDB subset`);
+      default:
+        // MongoDB matches an array field when the array or any element matches.
+        return opMatches(v, op, x, ops) || (Array.isArray(v) && v.some((el) => opMatches(el, op, x, ops)));
     }
   });
 }
@@ -175,22 +196,27 @@ describe('evaluatePql and compileToMongo agree with the documented semantics', (
 describe('compileToMongo', () => {
   const compile = (text: string) => compileToMongo(parsePql(text), OPTS);
 
+  // Every field leaf is guarded against arrays on its path (see to-mongo.ts).
+  const na = (p: string) => ({ [p]: { $not: { $type: 'array' } } });
   it.each<[string, unknown]>([
-    ['homeAddress.countryCode = "US"', { 'entity.homeAddress.countryCode': { $eq: 'US' } }],
-    ['homeAddress.countryCode != "US"', { $and: [{ 'entity.homeAddress.countryCode': { $exists: true } }, { 'entity.homeAddress.countryCode': { $ne: null } }, { 'entity.homeAddress.countryCode': { $ne: 'US' } }] }],
-    ['5 < a', { 'entity.a': { $gt: 5 } }],
-    ['a = null', { 'entity.a': { $eq: null } }],
-    ['d >= date(2024, 3, 14)', { 'entity.d': { $gte: '2024-03-14' } }],
-    ['not(a = 1) and b in [1, 2] and c notIn ["x"]', { $and: [
-      { $nor: [{ 'entity.a': { $eq: 1 } }] }, { 'entity.b': { $in: [1, 2] } },
-      { 'entity.c': { $exists: true } }, { 'entity.c': { $ne: null } }, { 'entity.c': { $nin: ['x'] } },
+    ['homeAddress.countryCode = "US"', { $and: [na('entity.homeAddress'), na('entity.homeAddress.countryCode'), { 'entity.homeAddress.countryCode': { $eq: 'US' } }] }],
+    ['homeAddress.countryCode != "US"', { $or: [
+      { $and: [na('entity.homeAddress'), { 'entity.homeAddress.countryCode': { $type: 'array' } }] },
+      { $and: [na('entity.homeAddress'), na('entity.homeAddress.countryCode'), { 'entity.homeAddress.countryCode': { $exists: true } }, { 'entity.homeAddress.countryCode': { $ne: null } }, { 'entity.homeAddress.countryCode': { $ne: 'US' } }] },
     ] }],
-    ['a.startsWith("a.b", false)', { 'entity.a': { $regex: '^a\\.b', $options: 'i' } }],
-    ['a.doesNotEndWith("$")', { $and: [{ 'entity.a': { $regex: '^' } }, { $nor: [{ 'entity.a': { $regex: '\\$$' } }] }] }],
-    ['a.like("%x_")', { 'entity.a': { $regex: '^[\\s\\S]*x[\\s\\S]$' } }],
-    ['a.matches("(?i)^ab")', { 'entity.a': { $regex: '^ab', $options: 'i' } }],
+    ['5 < a', { $and: [na('entity.a'), { 'entity.a': { $gt: 5 } }] }],
+    ['a = null', { $and: [na('entity.a'), { 'entity.a': { $eq: null } }] }],
+    ['d >= date(2024, 3, 14)', { $and: [na('entity.d'), { 'entity.d': { $gte: '2024-03-14' } }] }],
+    ['not(a = 1) and b in [1, 2] and c notIn ["x"]', { $and: [
+      { $nor: [{ $and: [na('entity.a'), { 'entity.a': { $eq: 1 } }] }] }, na('entity.b'), { 'entity.b': { $in: [1, 2] } },
+      { $or: [{ 'entity.c': { $type: 'array' } }, { $and: [na('entity.c'), { 'entity.c': { $exists: true } }, { 'entity.c': { $ne: null } }, { 'entity.c': { $nin: ['x'] } }] }] },
+    ] }],
+    ['a.startsWith("a.b", false)', { $and: [na('entity.a'), { 'entity.a': { $regex: '^a\\.b', $options: 'i' } }] }],
+    ['a.doesNotEndWith("$")', { $and: [na('entity.a'), { 'entity.a': { $regex: '^' } }, { $nor: [{ 'entity.a': { $regex: '\\$$' } }] }] }],
+    ['a.like("%x_")', { $and: [na('entity.a'), { 'entity.a': { $regex: '^[\\s\\S]*x[\\s\\S]$' } }] }],
+    ['a.matches("(?i)^ab")', { $and: [na('entity.a'), { 'entity.a': { $regex: '^ab', $options: 'i' } }] }],
     ['inSegment("s1") or false', { $or: [{ 'segmentMembership.ups.s1.status': { $in: ['realized', 'existing'] } }, { $nor: [{}] }] }],
-    ['a = 1 or true', { $or: [{ 'entity.a': { $eq: 1 } }, {}] }],
+    ['a = 1 or true', { $or: [{ $and: [na('entity.a'), { 'entity.a': { $eq: 1 } }] }, {}] }],
   ])('%s', (text, filter) => {
     expect(compile(text)).toEqual(filter);
   });

@@ -85,3 +85,66 @@ describe('checkPql', () => {
     expect(e.field).toBe(field);
   });
 });
+
+describe('checkPql with events and the full language', () => {
+  const profileFields = new Map<string, XdmType>([
+    ...fields,
+    ['orders', 'array'], ['orders[]', 'object'], ['orders[].price', 'number'], ['orders[].storeId', 'string'],
+    ['favoriteColors', 'array'], ['favoriteColors[]', 'string'],
+  ]);
+  const eventFields = new Map<string, XdmType>([
+    ['_id', 'string'], ['timestamp', 'date-time'], ['eventType', 'string'], ['commerce', 'object'], ['commerce.order', 'object'],
+    ['commerce.order.priceTotal', 'number'], ['commerce.order.currencyCode', 'string'],
+    ['productListItems', 'array'], ['productListItems[]', 'object'], ['productListItems[].SKU', 'string'], ['productListItems[].quantity', 'integer'],
+  ]);
+  const check = (text: string, events: ReadonlyMap<string, XdmType> | undefined = eventFields) => checkPql(parsePql(text), profileFields, events);
+  const error = (text: string): DomainError => {
+    try {
+      check(text);
+    } catch (e) {
+      if (e instanceof DomainError) return e;
+      throw e;
+    }
+    throw new Error(`type-checked: ${text}`);
+  };
+
+  it.each([
+    'xEvent.sum(commerce.order.priceTotal) > 100',
+    'exists E from xEvent where E.eventType = "commerce.purchases", I from E.productListItems where I.SKU = "PS" and I.quantity > 1',
+    'let S = (sum X.commerce.order.priceTotal over X from xEvent where X.commerce.order.currencyCode = "USD") in (S > 100 and S < 1000)',
+    'chain(xEvent, timestamp, [A: WHAT(eventType = "addToCart") WHEN(<= 24 hours before now), B: WHAT(eventType = "commerce.checkouts") WHEN(after A)])',
+    'exists E from xEvent where E.timestamp occurs <= 7 days before now',
+    'person.birthDate occurs this month and person.birthDate.getMonth() = currentMonth()',
+    'orders.filter(price > 10).count() > 1 and orders.topN(price, 2).map(storeId).includes("A")',
+    'favoriteColors.intersects(["red"]) and forall C from favoriteColors : C.startsWith("r")',
+    'identityMap.get("Email").count() > 0 and identityMap.keys().includes("Email")',
+    'select X from xEvent where X.eventType = "a"',
+    '_openxp.lastSeen > now and person.birthDate < today',
+  ])('accepts %s', (text) => {
+    expect(() => check(text)).not.toThrow();
+  });
+
+  it.each<[string, string, string, string]>([
+    ['xEvent.sum(commerce.order.total) > 1', 'UNKNOWN_FIELD', 'Unknown field "commerce.order.total" in PQL: not in the ExperienceEvent union schema', 'commerce.order.total'],
+    ['exists E from xEvent where E.commerce.foo = 1', 'UNKNOWN_FIELD', 'Unknown field "commerce.foo" (in E.commerce.foo) in PQL: not in the ExperienceEvent union schema', 'commerce.foo'],
+    ['exists E from xEvent where E.eventType = "x", I from E.productListItems where I.sku = "PS"', 'UNKNOWN_FIELD', 'Unknown field "productListItems[].sku" (in I.sku) in PQL', 'productListItems[].sku'],
+    ['orders.filter(cost > 1).count() > 0', 'UNKNOWN_FIELD', 'Unknown field "orders[].cost" (in cost) in PQL: not in the profile union schema', 'orders[].cost'],
+    ['exists E from xEvent where E.eventType = 5', 'PQL_TYPE', 'Cannot compare field "E.eventType" (string) with integer literal 5 using "=": types differ', 'eventType'],
+    ['xEvent.sum(eventType) > 1', 'PQL_TYPE', 'sum() adds numbers, but field "eventType" (string) is not a number', 'eventType'],
+    ['person.age occurs today', 'PQL_TYPE', 'occurs needs a date or date-time, but field "person.age" (integer) is not one', 'person.age'],
+    ['homeAddress.city.includes("x")', 'PQL_TYPE', 'includes() applies to arrays, but field "homeAddress.city" (string) is not an array', 'homeAddress.city'],
+    ['person.age.getMonth() = 1', 'PQL_TYPE', 'getMonth() needs a date or date-time, but field "person.age" (integer) is not one', 'person.age'],
+    ['xEvent.count()', 'PQL_TYPE', 'Expected a condition (boolean) but found xEvent.count()', ''],
+    ['chain(xEvent, timestamp, [A: WHAT(eventType = 1)])', 'PQL_TYPE', 'Cannot compare field "eventType" (string) with integer literal 1', 'eventType'],
+  ])('rejects %s', (text, code, message, field) => {
+    const e = error(text);
+    expect(e.code).toBe(code);
+    expect(e.message).toContain(message);
+    expect(e.field ?? '').toBe(field);
+  });
+
+  it('leaves event paths unchecked without an event schema', () => {
+    expect(() => check('exists E from xEvent where E.anything.goes = 1', undefined)).not.toThrow();
+    expect(() => check('xEvent.sum(whatever) > 1', undefined)).not.toThrow();
+  });
+});
