@@ -211,7 +211,7 @@ export function parsePql(text: string): Expr {
     }
     const startsTime = (k: number) => {
       const t = peek(k);
-      return t.t === 'ident' || t.t === 'number' || t.t === 'string' || (t.t === 'sym' && (t.v === '(' || t.v === '-'));
+      return t.t === 'ident' || t.t === 'number' || t.t === 'string' || (t.t === 'sym' && ['(', '-', '['].includes(t.v));
     };
     if (isWord('on') && startsTime(1)) next();
     if (!startsTime(0)) fail(peek(), 'a comparison, "before", "after", "between", "on" or a time (now, today, this/last/next UNIT, a date or a timestamp)');

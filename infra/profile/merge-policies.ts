@@ -20,7 +20,13 @@ const unprocessable = (field: string, rule: string) => new DomainError('UNPROCES
 export async function defaultMergePolicyOf(stores: Stores, sandbox: string, now: number): Promise<MergePolicy> {
   const { items } = await stores.mergePolicies.list(sandbox, { default: true, 'schema.name': PROFILE_SCHEMA }, { limit: MAX_MERGE_POLICIES + 1 });
   if (items.length) return items.sort((a, b) => b.updateEpoch - a.updateEpoch || b.version - a.version || a.id.localeCompare(b.id))[0];
-  return stores.mergePolicies.put(sandbox, defaultMergePolicy(defaultMergePolicyId(sandbox), now));
+  try {
+    return await stores.mergePolicies.insert(sandbox, defaultMergePolicy(defaultMergePolicyId(sandbox), now));
+  } catch (e) {
+    // Two first uses at once: the other one created it.
+    if ((e as { code?: number }).code !== 11000) throw e;
+    return (await stores.mergePolicies.get(sandbox, defaultMergePolicyId(sandbox)))!;
+  }
 }
 
 /** A policy by id; the sandbox's built-in default is created on first use, like in defaultMergePolicyOf. */

@@ -2,6 +2,7 @@ import {
   checkPql, evaluatePql, evaluatePqlValue, explainPql, fromPqlJson, parsePql, renderPql, toPqlJson,
   type PqlProfile,
 } from '../../domain/pql';
+import type { XdmType } from '../../domain/xdm/types';
 
 /**
  * PQL conformance: every construct of shared/reference/pql.md against one hand-made profile with
@@ -333,7 +334,7 @@ describe('PQL conformance', () => {
   });
 
   it('type-checks every conformance case against schemas that describe the fixture', () => {
-    const profileFields = new Map<string, import('../../domain/xdm/types').XdmType>([
+    const profileFields = new Map<string, XdmType>([
       ['homeAddress', 'object'], ['homeAddress.countryCode', 'string'], ['homeAddress.city', 'string'],
       ['person.name.firstName', 'string'], ['person.name.lastName', 'string'], ['person.middleName', 'string'], ['person.birthDate', 'date'],
       ['person.age', 'integer'], ['person.gender', 'string'], ['emailAddress', 'string'], ['favoriteColors', 'array'], ['favoriteColors[]', 'string'],
@@ -342,7 +343,7 @@ describe('PQL conformance', () => {
       ['loyalty.joined', 'date-time'], ['loyalty.lastVisit', 'date-time'], ['loyalty.renewal', 'date'], ['loyalty.leapDay', 'date-time'], ['vip', 'boolean'],
       ['missing', 'array'], ['missing[]', 'object'], ['missing[].price', 'number'],
     ]);
-    const eventFields = new Map<string, import('../../domain/xdm/types').XdmType>([
+    const eventFields = new Map<string, XdmType>([
       ['_id', 'string'], ['timestamp', 'date-time'], ['eventType', 'string'], ['commerce.order.priceTotal', 'number'], ['commerce.order.currencyCode', 'string'],
       ['productListItems', 'array'], ['productListItems[]', 'object'], ['productListItems[].SKU', 'string'], ['productListItems[].quantity', 'integer'],
       ['productListItems[].priceTotal', 'number'],

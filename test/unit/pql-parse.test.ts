@@ -3,7 +3,7 @@ import {
   STRING_FNS, fromPqlJson, parsePql, parsePqlJsonText, pqlFieldPaths, pqlSegmentIds, renderPql, toPqlJson,
   type CompareOp, type Expr, type ListLiteral, type ScalarLiteral, type StringFn,
 } from '../../domain/pql';
-import { RESERVED, isoDate } from '../../domain/pql/ast';
+import { CALLS, RESERVED, TIME_UNITS, isoDate, mapChildren as mapChildrenOf, type CallFn, type When } from '../../domain/pql/ast';
 import { isDomainError } from '../../domain/shared/errors';
 
 const f = (...path: string[]): Expr => ({ kind: 'field', path });
@@ -232,7 +232,6 @@ describe('round trips', () => {
 
 // ---- round trips over every construct (variables, forms, occurs, chain, calls) ----
 
-import { CALLS, TIME_UNITS, type CallFn, type When } from '../../domain/pql/ast';
 
 const VAR_POOL = ['E', 'I', 'X', 'V', 'S'];
 const fieldRoot = ident.filter((s) => !RESERVED.has(s) && !/^[EIXVSABC]\d*$/.test(s));
@@ -338,7 +337,6 @@ function scoped(e: Expr, scope: string[]): Expr {
     default: return mapChildrenOf(e, (c) => scoped(c, scope));
   }
 }
-import { mapChildren as mapChildrenOf } from '../../domain/pql/ast';
 
 const wellScopedArb = allArb.map((e) => scoped(e, []));
 
@@ -370,9 +368,9 @@ describe('syntax errors in the full language name the position and what was expe
     ['a occurs <= x days before now', 'PQL syntax error at column 13: expected a whole number of time units but found "x"'],
     ['a occurs between today now', 'PQL syntax error at column 24: expected "and" but found reserved word "now"'],
     ['a occurs', 'PQL syntax error at column 9: expected a comparison, "before", "after", "between", "on" or a time'],
-    ['chain(xEvent, timestamp, [A: WHAT(eventType = "x") WHEN(after B)])', 'PQL syntax error at column 58: expected'],
+    ['chain(xEvent, timestamp, [A: WHAT(x = 1) WHEN()])', 'PQL syntax error at column 47: expected a comparison, "before", "after", "between", "on" or a time'],
     ['chain(xEvent, timestamp, [A: WHERE(x = 1)])', 'PQL syntax error at column 30: expected "WHAT" but found "WHERE"'],
-    ['chain(xEvent, timestamp, [A: WHAT(x = 1), A: WHAT(y = 1)])', 'PQL syntax error at column 42: expected a step name not used before in this chain ("A" is)'],
+    ['chain(xEvent, timestamp, [A: WHAT(x = 1), A: WHAT(y = 1)])', 'PQL syntax error at column 43: expected a step name not used before in this chain ("A" is)'],
     ['a.topN(price)', 'PQL syntax error at column 13: expected "," but found ")"'],
     ['a.topN(price, -1)', 'PQL syntax error at column 15: expected a whole number but found "-"'],
     ['a.regexGroup("(", 1)', 'PQL syntax error at column 14: expected a valid regular expression'],
