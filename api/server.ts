@@ -6,7 +6,7 @@ import type { Config } from '../config/env';
 import { buildInfra } from '../infra/deps';
 import { createApp } from './app';
 
-/** The API app over the real dependencies (Mongo stores, a Temporal client), not yet served; `close` releases them. */
+/** The API app over the real dependencies (Mongo stores, a Temporal client), not yet served, and its infrastructure; `close` releases them. */
 export async function buildApi(cfg: Config) {
   if (!cfg.api.apiKey) throw new Error('OPENXP_API_KEY is not set: `npm run dev` generates one; in production set it explicitly.');
   const infra = await buildInfra(cfg);
@@ -19,6 +19,7 @@ export async function buildApi(cfg: Config) {
   });
   return {
     app,
+    infra,
     async close() {
       await connection.close();
       await infra.close();

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { MongoClient } from 'mongodb';
 import { DEFAULT_BENCH_PROFILES, loadConfig } from '../config/env';
 import { buildApi } from '../api/server';
 import { DisjointSets } from '../domain/identity/components';
@@ -6,7 +7,6 @@ import { findNamespace, normalizeIdentity, parseIdentityKey, STANDARD_NAMESPACES
 import { buildInfra } from '../infra/deps';
 import { linkingRulesOf } from '../infra/identity/linking-rules';
 import { sandboxNamespaces } from '../infra/identity/namespaces';
-import { ensureIndexes } from '../infra/mongo/collections';
 import { recoverWrites } from '../infra/mongo/stores';
 import type { Stores } from '../infra/mongo/stores';
 import { defaultMergePolicyOf } from '../infra/profile/merge-policies';
@@ -90,10 +90,10 @@ function* allKeys(n: number): Generator<string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Where writeRecords spends its time, without touching its code: every async method of the
-// identity, graph and profile repositories, of their collections and of the graph cache is timed
-// on this bench's own instances. Only outermost calls count towards the total; nested ones (a
-// repository's collection calls) are listed apart.
+// Where the time goes, without touching OpenXP's code: every async method of the identity, graph
+// and profile repositories and of the graph cache is timed on this bench's own instances (only
+// outermost calls count towards the total; nested ones are listed apart), and every command the
+// server runs is timed by the driver's command monitoring, per collection and command.
 
 interface CallTime { calls: number; seconds: number; nested: boolean }
 
@@ -141,16 +141,43 @@ function instrument(targets: Record<string, object>): { times: Map<string, CallT
   return { times, storeSeconds: () => [...times.values()].filter((t) => !t.nested).reduce((s, t) => s + t.seconds, 0) };
 }
 
+/** A Mongo URI whose clients report every command (the driver's command monitoring). */
+const monitored = (uri: string) => `${uri}${uri.includes('?') ? '&' : /^mongodb(\+srv)?:\/\/[^/]+$/.test(uri) ? '/?' : '?'}monitorCommands=true`;
+
+/** Server time per `<collection>.<command>` of a client connected with command monitoring; `take()` returns and resets it. */
+function commandTimes(client: MongoClient) {
+  const pending = new Map<number, string>();
+  let times = new Map<string, { calls: number; ms: number }>();
+  client.on('commandStarted', (e) => {
+    const target = e.command[e.commandName];
+    pending.set(e.requestId, `${typeof target === 'string' ? target : (e.command.collection ?? e.databaseName)}.${e.commandName}`);
+  });
+  const done = (e: { requestId: number; duration: number }) => {
+    const key = pending.get(e.requestId);
+    if (!key) return;
+    pending.delete(e.requestId);
+    const t = times.get(key) ?? { calls: 0, ms: 0 };
+    t.calls++;
+    t.ms += e.duration;
+    times.set(key, t);
+  };
+  client.on('commandSucceeded', done);
+  client.on('commandFailed', done);
+  return {
+    take() {
+      const out = [...times].sort((a, b) => b[1].ms - a[1].ms);
+      times = new Map();
+      return out;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** The OpenXP path: writeRecords per chunk, holding the graph lease with a graph cache, as file ingestion's writeRows does. */
 async function stitch(stores: Stores, n: number) {
   const cache = new GraphCache(stores.writeMode === 'deleteInsert');
-  const probe = instrument({
-    identities: stores.identities, graphs: stores.graphs, profiles: stores.profiles, cache,
-    // The collections under them: which server operations the repository calls spend their time in.
-    identitiesColl: stores.identities.coll, graphsColl: stores.graphs.coll, fragmentsColl: stores.profiles.fragments, profilesColl: stores.profiles.profiles,
-  });
+  const probe = instrument({ identities: stores.identities, graphs: stores.graphs, profiles: stores.profiles, cache });
   const totals = { graphsTouched: 0, graphsMerged: 0, profilesWritten: 0, linksRefused: 0, identitiesRemoved: 0 };
   const chunkSeconds: number[] = [];
   let done = 0;
@@ -277,7 +304,7 @@ async function check(stores: Stores, ds: DisjointSets, n: number, sizes: Map<str
 }
 
 /** `clients` concurrent callers share `total` lookups of random identities through the API's profile route. */
-async function lookups(app: Awaited<ReturnType<typeof buildApi>>['app'], apiKey: string, n: number, clients: number, total: number) {
+async function lookups(app: Awaited<ReturnType<typeof buildApi>>['app'], apiKey: string, n: number, clients: number, total: number, serverTimes: () => [string, { calls: number; ms: number }][]) {
   const headers = { 'x-api-key': apiKey, 'x-sandbox-name': SANDBOX };
   const pathOf = (s: number) => {
     const { ns, id } = parseIdentityKey(keyOf(Math.floor(rand(SEED, s, 6) * n), NAMESPACES[Math.floor(rand(SEED, s, 7) * 3)]));
@@ -285,6 +312,7 @@ async function lookups(app: Awaited<ReturnType<typeof buildApi>>['app'], apiKey:
   };
   // Warm-up (not timed): one lookup per client.
   for (let c = 0; c < clients; c++) await (await app.request(pathOf(total + c), { headers })).text();
+  serverTimes();
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const tick = progress('lookups', total, 'lookups', { everyMs: 5_000 });
@@ -302,9 +330,11 @@ async function lookups(app: Awaited<ReturnType<typeof buildApi>>['app'], apiKey:
     }
   }));
   const wall = (performance.now() - t0) / 1000;
+  // What one lookup asks of the server, on average.
+  const serverCommands = Object.fromEntries(serverTimes().map(([k, t]) => [k, { perLookup: Number((t.calls / total).toFixed(2)), msPerLookup: Number((t.ms / total).toFixed(2)) }]));
   latencies.sort((a, b) => a - b);
   const pct = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)].toFixed(2));
-  return { clients, lookups: total, seconds: Number(wall.toFixed(3)), requestsPerSecond: Math.round(total / wall), p50Ms: pct(0.5), p95Ms: pct(0.95), p99Ms: pct(0.99), maxMs: pct(1), statuses };
+  return { clients, lookups: total, seconds: Number(wall.toFixed(3)), requestsPerSecond: Math.round(total / wall), p50Ms: pct(0.5), p95Ms: pct(0.95), p99Ms: pct(0.99), maxMs: pct(1), statuses, serverCommands };
 }
 
 const sizeLabel = (n: number) => (n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}m` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3}k` : String(n));
@@ -327,12 +357,13 @@ async function main() {
     if (normalizeIdentity(findNamespace(STANDARD_NAMESPACES, ns)!, id) !== id) throw new Error(`generated identity ${k} is not normalised`);
   }
   const p = await startBenchPlatform(cfg, { api: false, workers: [] });
-  const benchCfg = { ...p.cfg, mongo: { ...p.cfg.mongo, db: `bench_identity_${process.pid}` } };
+  const benchCfg = { ...p.cfg, mongo: { uri: monitored(p.cfg.mongo.uri!), db: `bench_identity_${process.pid}` } };
   const infra = await buildInfra(benchCfg);
   const api = await buildApi(benchCfg);
   const { stores } = infra;
+  const writes = commandTimes(infra.client);
+  const reads = commandTimes(api.infra.client);
   try {
-    await ensureIndexes(infra.db);
     const total = recordCount(n);
     log(`[bench] identity: ${n} profiles × 3 identities + ${total - n} cross-link records = ${total} records, chunks of ${CHUNK}, database ${benchCfg.mongo.db}`);
 
@@ -344,7 +375,9 @@ async function main() {
     if (largest > rules.graphLimit) throw new Error(`the generated data has a component of ${largest} identities, over the graph limit ${rules.graphLimit}: the counts could not agree`);
     log(`[bench] union-find: ${sizes.size} components (largest ${largest} identities) in ${uf.seconds.toFixed(2)}s`);
 
+    writes.take();
     const s = await stitch(stores, n);
+    const serverCommands = Object.fromEntries(writes.take().map(([k, t]) => [k, { calls: t.calls, seconds: round(t.ms / 1000) }]));
     log(`[bench] OpenXP writeRecords: ${total} records in ${s.seconds.toFixed(1)}s (${Math.round(total / s.seconds)} records/s); ${s.totals.graphsMerged} stored graphs merged`);
     if (s.totals.identitiesRemoved || s.totals.linksRefused) throw new Error(`linking rules intervened (${s.totals.identitiesRemoved} identities removed, ${s.totals.linksRefused} links refused): the data must stay under the graph limit`);
 
@@ -359,7 +392,7 @@ async function main() {
     const documentsWritten = Object.fromEntries(await Promise.all(['identities', 'graphs', 'graphHistory', 'fragments', 'profiles'].map(async (c) => [c, await db.collection(c).countDocuments({ sandbox: SANDBOX })] as const)));
 
     log(`[bench] profile lookups: ${cfg.benchLookups} by random identity, ${cfg.benchClients} concurrent clients, through GET /data/core/ups/access/entities…`);
-    const l = await lookups(api.app, benchCfg.api.apiKey!, n, cfg.benchClients, cfg.benchLookups);
+    const l = await lookups(api.app, benchCfg.api.apiKey!, n, cfg.benchClients, cfg.benchLookups, () => reads.take());
     log(`[bench] lookups: p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms, p99 ${l.p99Ms} ms, ${l.requestsPerSecond} requests/s`);
     if ((l.statuses['200'] ?? 0) !== l.lookups) throw new Error(`profile lookups: expected ${l.lookups} × 200, got ${JSON.stringify(l.statuses)}`);
 
@@ -370,7 +403,7 @@ async function main() {
       openxp: {
         seconds: round(s.seconds), recordsPerSecond: Math.round(total / s.seconds), ...s.totals,
         chunkSeconds: { first10pct: round(s.chunkSeconds.first10pct), last10pct: round(s.chunkSeconds.last10pct) },
-        inMemorySeconds: round(s.inMemorySeconds), storeCalls: s.phases,
+        inMemorySeconds: round(s.inMemorySeconds), storeCalls: s.phases, serverCommands,
       },
       baseline: { seconds: round(baselineSeconds), unionFindSeconds: round(uf.seconds + raw.resolveSeconds), rawInsertSeconds: round(raw.seconds), documents: raw.documents },
       ratio: Number((baselineSeconds / s.seconds).toFixed(4)),

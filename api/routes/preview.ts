@@ -9,7 +9,7 @@ import type { EvalEvent } from '../../domain/segment/evaluate-partition';
 import { DEFAULT_SAMPLE_SIZE, estimateAudience, PREVIEW_LOST_MS, PREVIEW_TTL_MS, scaleCounts } from '../../domain/segment/preview';
 import type { Preview } from '../../domain/segment/preview';
 import { DomainError, isDomainError } from '../../domain/shared/errors';
-import { fieldPaths, PROFILE_CLASS_ID } from '../../domain/xdm';
+import { fieldPaths, PROFILE_CLASS_ID, EXPERIENCE_EVENT_CLASS_ID } from '../../domain/xdm';
 import { findByIds } from '../../infra/mongo/bulk';
 import type { ProfileDoc } from '../../infra/mongo/profile.repo';
 import { defaultMergePolicyOf, getMergePolicy } from '../../infra/profile/merge-policies';
@@ -38,8 +38,9 @@ const previewBody = z.looseObject({
 async function checkedPredicate(d: ApiDeps, sandbox: string, value: string, format: 'pql/text' | 'pql/json'): Promise<Expr> {
   try {
     const ast = expressionAst({ type: 'PQL', format, value });
-    const union = (await unionsByClass(d, sandbox, PROFILE_CLASS_ID)).get(PROFILE_CLASS_ID);
-    checkPql(ast, fieldPaths(union ?? { properties: {} }));
+    const unions = await unionsByClass(d, sandbox);
+    const fields = (cls: string) => fieldPaths(unions.get(cls) ?? { properties: {} }, { arrayItems: true });
+    checkPql(ast, fields(PROFILE_CLASS_ID), fields(EXPERIENCE_EVENT_CLASS_ID));
     for (const id of pqlSegmentIds(ast)) if (!(await d.stores.segmentDefinitions.get(sandbox, id))) throw unprocessable(`predicateExpression: inSegment("${id}") names a segment that does not exist`);
     return ast;
   } catch (e) {

@@ -3,7 +3,7 @@
  * evaluated continuously (streaming), whether it reads events, and how far back in time the
  * events it can look at go (so a job loads only those).
  */
-import { TIME_UNITS, scopedChildren, someNode, type Binding, type Expr, type When } from './ast';
+import { TIME_UNITS, children, scopedChildren, someNode, type Binding, type Expr, type When } from './ast';
 import { Evaluator } from './evaluate';
 import { renderPql } from './text';
 import { isoOf, parseTimestamp, whenRanges } from './time';
@@ -71,7 +71,11 @@ export function streamingEligibility(ast: Expr): StreamingEligibility {
       case 'forall': return no('forall over events needs the whole event history: batch only');
       case 'let': return no('let over events is evaluated in batch only');
       case 'call': return no(`${e.fn}() over events looks at several events: batch only`);
-      default: return no(`${renderPql(e)} uses events in a way streaming cannot evaluate: batch only`);
+      default: {
+        // Name the event construct inside (a comparison of xEvent.count(), …) rather than the whole clause.
+        const inner = children(e).find(usesEvents);
+        return inner ? visit(inner, negated) : no(`${renderPql(e)} uses events in a way streaming cannot evaluate: batch only`);
+      }
     }
   };
   return visit(ast, false);

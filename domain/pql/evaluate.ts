@@ -385,14 +385,15 @@ export class Evaluator {
       .filter((i): i is { x: unknown; k: number; t: number } => i.t !== null)
       .sort((a, b) => a.t - b.t || a.k - b.k);
     const names = e.steps.map((s) => s.name);
-    // When every WHEN refers at most to the step just before, a failure at (step, position) is final.
-    const markov = e.steps.every((s, k) => whenRefs(s.when, names).every((r) => r === names[k - 1]));
-    const failed = new Set<number>();
+    // What a search from step k can depend on: the position and the times of earlier steps that
+    // steps k… refer to. A failure is final for that state, which keeps the search polynomial.
+    const needs = e.steps.map((_, k) => [...new Set(e.steps.slice(k).flatMap((s) => whenRefs(s.when, names)))].filter((n) => names.indexOf(n) < k));
+    const failed = new Set<string>();
     const picked: number[] = [];
     const search = (k: number, from: number, inner: Env): boolean => {
       if (k === e.steps.length) return true;
-      const key = k * (timed.length + 1) + from;
-      if (markov && failed.has(key)) return false;
+      const key = `${k}|${from}|${needs[k].map((n) => String(inner.vars[n])).join('|')}`;
+      if (failed.has(key)) return false;
       const step = e.steps[k];
       for (let j = from; j < timed.length; j++) {
         const item = timed[j];
@@ -402,7 +403,7 @@ export class Evaluator {
         if (search(k + 1, j + 1, this.bind(inner, step.name, isoOf(item.t) ?? null))) return true;
         picked.pop();
       }
-      if (markov && k > 0) failed.add(key);
+      failed.add(key);
       return false;
     };
     return search(0, 0, env) ? picked.map((j) => timed[j].x) : null;

@@ -1,5 +1,5 @@
 import {
-  checkPql, evaluatePql, evaluatePqlValue, explainPql, fromPqlJson, parsePql, renderPql, toPqlJson,
+  checkPql, eventWindow, streamingEligibility, usesEvents, evaluatePql, evaluatePqlValue, explainPql, fromPqlJson, parsePql, renderPql, toPqlJson,
   type PqlProfile,
 } from '../../domain/pql';
 import type { XdmType } from '../../domain/xdm/types';
@@ -361,5 +361,50 @@ describe('PQL conformance', () => {
         throw new Error(`${text}: ${(e as Error).message}`);
       }
     }
+  });
+
+  it.each<[string, string | null]>([
+    ['exists E from xEvent where E.timestamp occurs <= 7 days before now', '2024-03-08T12:00:00.000Z'],
+    ['homeAddress.city = "x"', null],
+    ['xEvent.count() > 1', null],
+    [CHAIN_ADD_THEN_CHECKOUT, '2024-03-14T12:00:00.000Z'],
+    ['(sum X.commerce.order.priceTotal over X from xEvent where X.timestamp occurs this month) > 1', '2024-03-01T00:00:00.000Z'],
+    ['exists E from xEvent where E.timestamp occurs last week or E.eventType = "a"', null],
+    ['exists E from xEvent where E.timestamp occurs last week and E.eventType = "a"', '2024-03-04T00:00:00.000Z'],
+    ['xEvent.filter(timestamp > "2024-01-01").count() > 2', '2024-01-01T00:00:00.000Z'],
+    ['(exists E from xEvent where E.timestamp occurs today) and (exists F from xEvent where F.timestamp occurs yesterday)', '2024-03-14T00:00:00.000Z'],
+    ['not(exists E from xEvent where E.timestamp occurs between date(2024, 1, 1) and today)', '2024-01-01T00:00:00.000Z'],
+  ])('eventWindow(%s) = %s', (text, window) => {
+    expect(eventWindow(parsePql(text), NOW)).toBe(window);
+  });
+
+  it.each<[string, string | true]>([
+    ['homeAddress.countryCode = "US" and inSegment("s1")', true],
+    ['exists E from xEvent where E.eventType = "commerce.purchases"', true],
+    ['vip and (exists E from xEvent where E.eventType = "x" and E.timestamp occurs <= 24 hours before now)', true],
+    ['exists E from xEvent where E.timestamp occurs today', true],
+    ['exists E from xEvent where E.timestamp occurs <= 2 days before now', 'longer than 24 hours'],
+    ['xEvent.count() > 3', 'count() over events looks at several events'],
+    [CHAIN_ADD_THEN_CHECKOUT, 'a sequence of events (chain)'],
+    ['not(exists E from xEvent)', 'a negated event condition'],
+    ['(count X over X from xEvent) > 2', 'the aggregate count over events'],
+    ['forall E from xEvent : E.eventType = "a"', 'forall over events'],
+  ])('streamingEligibility(%s)', (text, expected) => {
+    const r = streamingEligibility(parsePql(text));
+    if (expected === true) expect(r).toEqual({ eligible: true });
+    else expect(r).toMatchObject({ eligible: false, reason: expect.stringContaining(expected) });
+  });
+
+  it('knows which expressions read events', () => {
+    expect(usesEvents(parsePql('homeAddress.city = "x" and person.birthDate occurs today'))).toBe(false);
+    expect(usesEvents(parsePql('vip or xEvent.count() > 0'))).toBe(true);
+  });
+
+  it('searches chains in polynomial time', () => {
+    const events = Array.from({ length: 400 }, (_, k) => ({ _id: `x${k}`, timestamp: new Date(Date.UTC(2024, 2, 1) + k * 60_000).toISOString(), eventType: k % 2 ? 'a' : 'b' }));
+    const ast = parsePql('chain(xEvent, timestamp, [A: WHAT(eventType = "a"), B: WHAT(eventType = "b") WHEN(<= 1 minute after A), C: WHAT(eventType = "a") WHEN(> 1 day after A)])');
+    const started = Date.now();
+    expect(evaluatePql(ast, { entity: {}, events }, ctx)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
