@@ -19,7 +19,8 @@ export async function copyIndexes(source: Collection<any>, target: Collection<an
   for (const ix of await source.indexes()) if (ix.name !== '_id_') await target.createIndex(ix.key, { unique: ix.unique ?? false });
 }
 
-export const machineInfo = () => ({ cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version });
+/** The machine, with its load averages (1, 5, 15 min) when the result was taken: other work on it slows a bench down. */
+export const machineInfo = () => ({ cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))) });
 
 /** The MongoDB-wire server the bench ran against, and the write mode OpenXP uses on it. */
 export async function serverInfo(db: Db) {
@@ -55,6 +56,18 @@ export function progress(label: string, total: number, unit: string, opts: { eve
     log(`[bench] ${label}: ${done}/${total} ${unit} (${((100 * done) / total).toFixed(1)}%) · ${Math.round(rate)} ${unit}/s · ${duration(sec)} elapsed${eta}${detail}`);
   };
 }
+
+/** A deterministic number in [0, 1) from (seed, n, salt) (a 32-bit integer hash): generated data is a function of its index alone. */
+export function seededRandom(seed: number, n: number, salt: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(n + 0x632be5ab, 0xc2b2ae35) ^ Math.imul(salt + 1, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
+}
+
+/** A size as result files name it: 20000 → 20k, 1000000 → 1m. */
+export const sizeLabel = (n: number) => (n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}m` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3}k` : String(n));
+export const round3 = (x: number) => Number(x.toFixed(3));
 
 /** Runs a bench's main, exiting non-zero on failure. */
 export function runBench(main: () => Promise<void>): void {

@@ -1,11 +1,11 @@
 /**
  * `npm run bench` runs every benchmark, one process (and one throwaway stack) each, in turn;
- * `npm run bench -- identity` (or `ingest`, or several names) runs only those.
+ * `npm run bench -- identity` (or `ingest`, `segmentation`, or several names) runs only those.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHES = ['ingest', 'identity'];
+const BENCHES = ['ingest', 'identity', 'segmentation'];
 
 function main(): number {
   const asked = process.argv.slice(2);

@@ -6,8 +6,13 @@ import { z } from 'zod';
  */
 const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
-/** Profiles the identity bench stitches unless OPENXP_BENCH_PROFILES says otherwise (its results file is named after other sizes). */
-export const DEFAULT_BENCH_PROFILES = 100_000;
+/**
+ * Profiles the identity bench stitches unless OPENXP_BENCH_PROFILES says otherwise (its results file
+ * is named after other sizes). Sized to finish in about 10 minutes on FerretDB, where every lookup scans.
+ */
+export const DEFAULT_BENCH_PROFILES = 7_500;
+/** Materialised profiles the segmentation bench evaluates unless OPENXP_BENCH_SEG_PROFILES says otherwise. */
+export const DEFAULT_BENCH_SEG_PROFILES = 5_000;
 
 const schema = z.object({
   OPENXP_API_KEY: optional,
@@ -34,6 +39,7 @@ const schema = z.object({
   OPENXP_BENCH_PROFILES: z.coerce.number().int().positive().default(DEFAULT_BENCH_PROFILES),
   OPENXP_BENCH_CLIENTS: z.coerce.number().int().positive().default(16),
   OPENXP_BENCH_LOOKUPS: z.coerce.number().int().positive().default(2000),
+  OPENXP_BENCH_SEG_PROFILES: z.coerce.number().int().positive().default(DEFAULT_BENCH_SEG_PROFILES),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CI: z.preprocess((v) => v === 'true' || v === '1', z.boolean()).default(false),
   HOME: z.string().default('/tmp'),
@@ -60,6 +66,8 @@ export interface Config {
   benchProfiles: number;
   benchClients: number;
   benchLookups: number;
+  /** Segmentation bench: materialised profiles evaluated. */
+  benchSegProfiles: number;
   logLevel: Env['LOG_LEVEL'];
   ci: boolean;
 }
@@ -93,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     benchProfiles: e.OPENXP_BENCH_PROFILES,
     benchClients: e.OPENXP_BENCH_CLIENTS,
     benchLookups: e.OPENXP_BENCH_LOOKUPS,
+    benchSegProfiles: e.OPENXP_BENCH_SEG_PROFILES,
     logLevel: e.LOG_LEVEL,
     ci: e.CI,
   };

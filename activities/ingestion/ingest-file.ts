@@ -60,7 +60,7 @@ export async function writeRows(deps: ActivityDeps, t: RowsTarget, rows: ChunkRo
     const retrying = rows.some((c) => reapply(c.row));
     const namespaces = await sandboxNamespaces(stores, t.sandbox);
     const typeOf = (ns: string) => findNamespace(namespaces, ns)?.idType ?? 'Cross_device';
-    const mp = await defaultMergePolicyOf(stores, t.sandbox, deps.now());
+    const mp = await materialisingPolicy(deps, t.sandbox);
     const policy = { id: mp.id, version: mp.version, rule: mp.attributeMerge };
     w = await stores.leases.with(`graph/${t.sandbox}`, t.scope, async (held) => {
       if (held.tookOverFrom) await recoverWrites(stores, held.tookOverFrom);
@@ -74,6 +74,20 @@ export async function writeRows(deps: ActivityDeps, t: RowsTarget, rows: ChunkRo
     output: good.length, skipped: good.length - apply.length, failed: failed.length, errorCounts,
     graphsMerged: w?.graphsMerged ?? 0, linksRefused: w?.linksRefused ?? 0, identitiesRemoved: w?.identitiesRemoved ?? 0, identitiesRejected: rejected.length,
   };
+}
+
+const policies = new Map<string, { at: number; policy: Awaited<ReturnType<typeof defaultMergePolicyOf>> }>();
+/**
+ * The default merge policy, which materialised profiles are merged under; re-read every few
+ * seconds (each profile records the policy version it was merged under, and reads under a newer
+ * version merge on read, so a change is never served stale).
+ */
+async function materialisingPolicy(deps: ActivityDeps, sandbox: string) {
+  const hit = policies.get(sandbox);
+  if (hit && deps.now() - hit.at < 5_000) return hit.policy;
+  const policy = await defaultMergePolicyOf(deps.stores, sandbox, deps.now());
+  policies.set(sandbox, { at: deps.now(), policy });
+  return policy;
 }
 
 /**
