@@ -35,7 +35,10 @@ export function writeResult(name: string, result: unknown): void {
   log(`[bench] ${JSON.stringify(result)}`);
 }
 
-const duration = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
+const duration = (sec: number) => {
+  const s = Math.round(sec);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+};
 
 /**
  * Progress of `total` units of work: `tick(done)` logs done/total, rate and ETA (and `detail()`, if
