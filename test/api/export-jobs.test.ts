@@ -175,5 +175,5 @@ describe('API: export jobs (/data/core/ups/export/jobs)', () => {
     } finally {
       await t.deps.stores.profiles.profiles.deleteMany({ sandbox, graphId: { $regex: '^cancel' } });
     }
-  });
+  }, 400_000);
 });
