@@ -51,6 +51,13 @@ const requireNs = (q: { ns?: string; nsId?: number }) => {
   if (q.ns === undefined && q.nsId === undefined) throw new ApiError(400, 'VALIDATION', 'ns or nsId: one of them must name a known namespace');
 };
 
+/** The identity a lookup query names (ns or nsId, and id) and its graph, if it has one. */
+async function lookedUp(d: ApiDeps, sandbox: string, query: z.infer<typeof lookupQuery>) {
+  requireNs(query);
+  const ref = await identityOf(d, sandbox, query, query.id, 'id');
+  return { ref, graphId: (await d.stores.identities.graphsOf(sandbox, [ref.key])).get(ref.key) };
+}
+
 const rulesBody = z.object({
   graphLimit: z.number().int().min(2).max(1000).optional(),
   uniqueNamespaces: z.array(z.string().min(1)).max(20).optional(),
@@ -104,9 +111,7 @@ export function identityGraphRoutes(app: Router) {
   }, async (c, { query }) => {
     const d = c.get('deps');
     const sandbox = c.get('sandbox');
-    requireNs(query);
-    const ref = await identityOf(d, sandbox, query, query.id, 'id');
-    const graphId = (await d.stores.identities.graphsOf(sandbox, [ref.key])).get(ref.key);
+    const { ref, graphId } = await lookedUp(d, sandbox, query);
     const entries = graphId ? await d.stores.graphs.historyOf(sandbox, [graphId]) : [];
     // Also what happened to the identity itself in other graphs: removed over a limit, or rejected in a batch.
     const own = await d.stores.graphs.history.find({ sandbox, $or: [{ type: 'rejected', identity: ref.key }, { type: 'removed', identities: ref.key }] } as never).sort({ at: 1 }).limit(100).toArray();
@@ -120,9 +125,7 @@ export function identityGraphRoutes(app: Router) {
   }, async (c, { query }) => {
     const d = c.get('deps');
     const sandbox = c.get('sandbox');
-    requireNs(query);
-    const ref = await identityOf(d, sandbox, query, query.id, 'id');
-    const graphId = (await d.stores.identities.graphsOf(sandbox, [ref.key])).get(ref.key);
+    const { ref, graphId } = await lookedUp(d, sandbox, query);
     const [g] = graphId ? await d.stores.graphs.getMany(sandbox, [graphId]) : [];
     const all = await sandboxNamespaces(d.stores, sandbox);
     return c.json({
